@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * `td-monitor`: the command line. Each command lives in `commands/` and is
+ * thin: parse, call the library, print.
+ */
+import { Command } from "commander";
+import { DiagConsoleLogger, DiagLogLevel, diag } from "@opentelemetry/api";
+import { UsageError } from "./errors.js";
+
+const program = new Command("td-monitor")
+  .description(
+    "td-monitoring: receive, store, query, alert on and report OpenTelemetry metrics",
+  )
+  .option("-v, --verbose", "log more, and print stack traces on failure")
+  .showHelpAfterError()
+  .hook("preAction", (command) => {
+    const verbose = command.optsWithGlobals().verbose === true;
+    diag.setLogger(new DiagConsoleLogger(), {
+      logLevel: verbose ? DiagLogLevel.DEBUG : DiagLogLevel.INFO,
+      suppressOverrideMessage: true,
+    });
+  });
+
+// Each command module adds itself to the program; keep this list sorted.
+const commandModules: Array<{ register(program: Command): void }> = [];
+for (const module of commandModules) module.register(program);
+
+function verboseRequested(): boolean {
+  return process.argv.includes("--verbose") || process.argv.includes("-v");
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // A usage error is the whole story; anything else is a fault worth a trace.
+  if (verboseRequested() || !(error instanceof Error)) console.error(error);
+  else if (error instanceof UsageError)
+    console.error(`td-monitor: ${error.message}`);
+  else
+    console.error(
+      `td-monitor: ${error.message} (run with --verbose for details)`,
+    );
+  process.exitCode = 1;
+}
