@@ -28,7 +28,13 @@ export interface NumberSample {
   readonly timeMillis: number;
   /** Start of the accumulation; moves when the producing process restarts. */
   readonly startTimeMillis: number;
+  /** The value; NaN and ±Infinity are kept as sent. */
   readonly value: number;
+  /** The sample time to the nanosecond, as OTLP sent it. */
+  readonly timeNanos: bigint;
+  readonly startTimeNanos: bigint;
+  /** For int64 points, the exact value (`value` rounds beyond 2^53). */
+  readonly exactValue?: bigint;
 }
 
 /** An explicit-bucket histogram sample. */
@@ -43,6 +49,9 @@ export interface HistogramSample {
   readonly bucketCounts: readonly number[];
   readonly min?: number;
   readonly max?: number;
+  /** The sample time to the nanosecond, as OTLP sent it. */
+  readonly timeNanos: bigint;
+  readonly startTimeNanos: bigint;
 }
 
 /** The samples of one series in a time range, oldest first. */
@@ -58,3 +67,35 @@ export interface SeriesSelector {
   readonly startMillis: number;
   readonly endMillis: number;
 }
+
+/** What identifies a series on ingest: everything but its id. */
+export type SeriesKey = Omit<StoredSeries, "id">;
+
+/** A gauge or sum point on its way into the store. */
+export interface NumberPointInput {
+  readonly type: "number";
+  readonly series: SeriesKey;
+  readonly timeNanos: bigint;
+  readonly startTimeNanos: bigint;
+  /** A double, or an exact int64 as a bigint. */
+  readonly value: number | bigint;
+}
+
+/** A histogram point (explicit buckets) on its way into the store. */
+export interface HistogramPointInput {
+  readonly type: "histogram";
+  readonly series: SeriesKey;
+  readonly timeNanos: bigint;
+  readonly startTimeNanos: bigint;
+  readonly count: bigint;
+  /** NaN when the producer sent no sum. */
+  readonly sum: number;
+  readonly bounds: readonly number[];
+  /** Per-bucket counts, `bounds.length + 1` of them. */
+  readonly bucketCounts: readonly bigint[];
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** A point the receiver hands to the store. */
+export type IngestPoint = NumberPointInput | HistogramPointInput;
