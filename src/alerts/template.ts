@@ -1,0 +1,63 @@
+/**
+ * Alert message templates: `{{ value }}`, `{{ threshold }}`, `{{ severity }}`,
+ * `{{ rule }}` and `{{ labels.<key> }}` (keys keep their dots, e.g.
+ * `{{ labels.host.name }}`), each optionally piped through `percent`,
+ * `seconds` or `bytes`.
+ *
+ * @example renderMessage("{{ value | percent }} used", { value: 0.912, ... }) // "91.2% used"
+ */
+
+/** What a template may refer to. */
+export interface TemplateData {
+  readonly rule: string;
+  readonly value: number;
+  readonly threshold: number;
+  readonly severity: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+const PLACEHOLDER = /\{\{\s*([\w.]+)\s*(?:\|\s*(\w+)\s*)?\}\}/g;
+
+/** A number at four significant digits without trailing zeros. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return String(Number(value.toPrecision(4)));
+}
+
+const FORMATS: Record<string, (value: number) => string> = {
+  percent: (v) => `${formatNumber(v * 100)}%`,
+  seconds: (v) =>
+    Math.abs(v) < 1 ? `${formatNumber(v * 1000)}ms` : `${formatNumber(v)}s`,
+  bytes: (v) => {
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let i = 0;
+    while (Math.abs(v) >= 1024 && i < units.length - 1) {
+      v /= 1024;
+      i += 1;
+    }
+    return `${formatNumber(v)}${units[i]}`;
+  },
+};
+
+/** The names a template may pipe a number through. */
+export const TEMPLATE_FORMATS = Object.keys(FORMATS);
+
+/** Fills a message template; unknown placeholders are left as written. */
+export function renderMessage(template: string, data: TemplateData): string {
+  return template.replace(
+    PLACEHOLDER,
+    (whole, name: string, format?: string) => {
+      let value: string | number | undefined;
+      if (name === "value") value = data.value;
+      else if (name === "threshold") value = data.threshold;
+      else if (name === "severity") value = data.severity;
+      else if (name === "rule") value = data.rule;
+      else if (name.startsWith("labels."))
+        value = data.labels[name.slice(7)] ?? "";
+      if (value === undefined) return whole;
+      if (typeof value === "string") return value;
+      const formatter = format === undefined ? undefined : FORMATS[format];
+      return formatter === undefined ? formatNumber(value) : formatter(value);
+    },
+  );
+}
