@@ -2,6 +2,48 @@
  * The query model: one question about stored series, asked the same way by
  * `stats`, `status`, alert rules and report sections, and answered by every
  * store (the embedded one and any Prometheus-compatible API).
+ *
+ * ## What each statistic means
+ *
+ * This table is the definition both stores follow; the embedded store
+ * computes it with the functions of `evaluate.ts`, the Prometheus store
+ * compiles it to the PromQL shown. A query's window is the closed interval
+ * [start, end] (Prometheus 2.x range selectors; Prometheus 3 leaves the start
+ * out, which changes answers only for a sample exactly on it). The series of
+ * a group are the series whose group-by attributes are equal.
+ *
+ * Gauges (gauges and up-down counters): the raw samples of the group's series
+ * are pooled.
+ * - avg, min, max, count: of the pooled samples
+ *   (`sum(sum_over_time) / sum(count_over_time)`, `min(min_over_time)`, …).
+ * - quantile q: of the pooled samples, interpolated as `quantile_over_time`
+ *   does.
+ * - last: the mean of each series' most recent sample (`avg(last_over_time)`).
+ * - sum: the sum of each series' most recent sample, the group's total at the
+ *   end of the window (`sum(last_over_time)`).
+ * - rate, increase: not defined.
+ *
+ * Counters (monotonic sums, delta ones first made cumulative):
+ * - increase and sum: the sum over series of Prometheus' `increase`, which
+ *   counts a drop in value as a reset and extrapolates to the window's edges.
+ * - rate: the sum over series of `rate`, i.e. increase / window seconds.
+ * - count: the number of samples; last: the sum of each series' most recent
+ *   value (the total since the counters started).
+ * - avg, min, max, quantile: not defined (ask for rate).
+ *
+ * Histograms (explicit buckets): each bucket's cumulative count is a counter.
+ * - quantile q: `histogram_quantile` over the sum across series of each
+ *   bucket's increase; min and max are the bounds of the lowest and highest
+ *   non-empty bucket (max is quantile 1).
+ * - avg: increase of the sum / increase of the count; sum: increase of the
+ *   sum; count and increase: increase of the count; rate: observations per
+ *   second.
+ * - last: not defined.
+ *
+ * A series with too few samples for a statistic (none; one for increase and
+ * rate) gives no answer; a group with no answer is left out of the result.
+ *
+ * @see https://prometheus.io/docs/prometheus/latest/querying/functions/
  */
 
 /** A statistic computed over a time window. */
@@ -30,6 +72,9 @@ export const STATISTIC_KINDS = [
   "quantile",
 ] as const;
 
+/** How the samples of a metric are read: the catalog metric's shape. */
+export type MetricShape = "gauge" | "counter" | "histogram";
+
 /** How a filter compares an attribute with its value (PromQL's matchers). */
 export type FilterOperator = "=" | "!=" | "=~" | "!~";
 
@@ -45,11 +90,14 @@ export interface Query {
   /** The catalog (OpenTelemetry) name of the metric, already resolved. */
   readonly metric: string;
   readonly statistic: Statistic;
+  /** Start of the window, epoch milliseconds, inclusive. */
   readonly startMillis: number;
+  /** End of the window, epoch milliseconds, inclusive. */
   readonly endMillis: number;
   /**
-   * When set, a range query: one value per step, each computed over the
-   * window of `windowSeconds` (default: the step) that ends at that step.
+   * When set, a range query as well: one point at start, start + step, …
+   * up to end, each computed over the `windowSeconds` (default: the step)
+   * that end at that point.
    */
   readonly stepSeconds?: number;
   readonly windowSeconds?: number;
@@ -60,18 +108,29 @@ export interface Query {
 
 /** One answer per group. */
 export interface SeriesResult {
-  /** The group-by attributes of this answer (empty without a group-by). */
+  /** The group-by attributes of this answer; attributes a group lacks are left out. */
   readonly labels: Readonly<Record<string, string>>;
-  /** The statistic over the whole range (NaN where the data gives none). */
+  /**
+   * The statistic over the whole range (NaN where the data gives none, e.g.
+   * a quantile of a histogram without observations).
+   */
   readonly value: number;
-  /** For range queries: [time in ms, value] at each step that had data. */
+  /** For range queries: [time in ms, value] at each step with a number. */
   readonly points?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** The answer to a query. */
 export interface QueryResult {
   readonly query: Query;
-  /** The unit of `value`: the metric's unit, `1/s` style for rates, `1` for counts. */
+  /** The unit of `value`: the metric's unit, `X/s` for rates, `1` for counts. */
   readonly unit: string;
   readonly series: readonly SeriesResult[];
+}
+
+/** The query cannot be asked as it is: an unknown metric, a statistic its shape lacks, a bad range. */
+export class QueryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "QueryError";
+  }
 }
