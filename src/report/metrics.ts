@@ -1,0 +1,57 @@
+/**
+ * The catalog metrics the report reads, checked against the catalog when the
+ * module loads so a renamed metric fails loudly rather than as an empty
+ * section.
+ */
+import { findMetric } from "../metrics/catalog.js";
+
+function named(name: string): string {
+  if (findMetric(name)?.name !== name) {
+    throw new Error(`BUG: report names metric "${name}", not in the catalog`);
+  }
+  return name;
+}
+
+/** Catalog names of the metrics the report reads. */
+export const METRICS = {
+  cpu: named("system.cpu.utilization"),
+  memory: named("system.memory.utilization"),
+  filesystem: named("system.filesystem.utilization"),
+  diskIo: named("system.disk.io"),
+  network: named("system.network.io"),
+  uptime: named("process.uptime"),
+  eventLoopDelayP99: named("nodejs.eventloop.delay.p99"),
+  eventLoopUtilization: named("nodejs.eventloop.utilization"),
+  gcDuration: named("v8js.gc.duration"),
+  httpDuration: named("http.server.request.duration"),
+  documents: named("td.documents.processed"),
+  documentDuration: named("td.document.processing.duration"),
+  queue: named("td.queue.length"),
+  cache: named("td.cache.lookups"),
+  errors: named("td.errors"),
+  activeUsers: named("td.users.active"),
+  sessions: named("td.sessions.active"),
+  newUsers: named("td.users.new"),
+  features: named("td.feature.usage"),
+  satisfaction: named("td.user.satisfaction"),
+} as const;
+
+/** Attribute keys and values the report filters and groups on. */
+export const ATTRIBUTES = {
+  cpuState: "system.cpu.state",
+  memoryState: "system.memory.state",
+  mountpoint: "system.filesystem.mountpoint",
+  diskDirection: "disk.io.direction",
+  networkDirection: "network.io.direction",
+  route: "http.route",
+  statusCode: "http.response.status_code",
+  documentType: "td.document.type",
+  documentOutcome: "td.document.outcome",
+  queueName: "td.queue.name",
+  cacheName: "td.cache.name",
+  cacheResult: "td.cache.result",
+  errorType: "error.type",
+  usersWindow: "td.users.window",
+  feature: "td.feature.name",
+  instance: "service.instance.id",
+} as const;
