@@ -7,7 +7,7 @@
 // Metric names are the Prometheus names of the catalog (src/metrics/catalog.ts,
 // `prometheusName`); test/dashboards/dashboards.test.ts fails when a query
 // names anything else or when the committed JSON differs from this output.
-import { writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { format } from "prettier";
@@ -1398,14 +1398,30 @@ export async function renderDashboard(model) {
   return format(JSON.stringify(model), { parser: "json" });
 }
 
+// `--check` writes nothing and fails when a committed file differs, so that
+// a hand edit of the JSON cannot drift from this source.
 const isMain = process.argv[1] === fileURLToPath(import.meta.url);
 if (isMain) {
+  const check = process.argv.includes("--check");
   const outDir = join(dirname(fileURLToPath(import.meta.url)), "grafana");
   mkdirSync(outDir, { recursive: true });
+  const stale = [];
   for (const [file, model] of Object.entries(dashboards)) {
-    writeFileSync(join(outDir, file), await renderDashboard(model));
+    const path = join(outDir, file);
+    const text = await renderDashboard(model);
+    if (!check) writeFileSync(path, text);
+    else if (!existsSync(path) || readFileSync(path, "utf8") !== text) {
+      stale.push(path);
+    }
   }
+  if (stale.length > 0) {
+    console.error(
+      `out of date (run node dashboards/generate.mjs): ${stale.join(", ")}`,
+    );
+    process.exit(1);
+  }
+  const verb = check ? "checked" : "wrote";
   console.log(
-    `wrote ${Object.keys(dashboards).length} dashboards to ${outDir}`,
+    `${verb} ${Object.keys(dashboards).length} dashboards in ${outDir}`,
   );
 }
