@@ -1,0 +1,339 @@
+/**
+ * The monitoring configuration, read once from the standard OpenTelemetry
+ * environment and our own `TD_MONITORING_*` switches. A bad value never
+ * throws: it costs one warning that names the variable and the value used
+ * instead.
+ *
+ * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+ * @see https://opentelemetry.io/docs/specs/otel/protocol/exporter/
+ */
+
+/** How the OTLP exporter encodes its requests. */
+export type OtlpProtocol = "http/protobuf" | "http/json";
+
+/** Which aggregation temporality the OTLP exporter asks for. */
+export type TemporalityPreference = "cumulative" | "delta" | "lowmemory";
+
+/** Where metrics go; several may be chosen at once. */
+export type MetricsExporterName = "otlp" | "prometheus" | "console";
+
+/** The OTLP/HTTP exporter's settings. */
+export interface OtlpConfig {
+  /** The full metrics URL, e.g. `http://localhost:4318/v1/metrics`. */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly protocol: OtlpProtocol;
+  readonly timeoutMillis: number;
+  readonly compression: "gzip" | "none";
+  readonly temporality: TemporalityPreference;
+}
+
+/** Everything the register entry needs to start metrics. */
+export interface MonitoringConfig {
+  /** `OTEL_SDK_DISABLED=true`: start nothing at all. */
+  readonly disabled: boolean;
+  /** Empty when `OTEL_METRICS_EXPORTER=none`. */
+  readonly exporters: readonly MetricsExporterName[];
+  readonly otlp: OtlpConfig;
+  readonly exportIntervalMillis: number;
+  readonly exportTimeoutMillis: number;
+  /** Where the Prometheus exporter listens (`OTEL_EXPORTER_PROMETHEUS_*`). */
+  readonly prometheus: { readonly host: string; readonly port: number };
+  /** `OTEL_SERVICE_NAME`, when set. */
+  readonly serviceName?: string;
+  /** `OTEL_RESOURCE_ATTRIBUTES`, parsed. */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** `TD_MONITORING_PER_CPU=true`: one CPU series per logical CPU. */
+  readonly perCpu: boolean;
+  /** `TD_MONITORING_SHUTDOWN_TIMEOUT_MILLIS`: the bound on the last flush. */
+  readonly shutdownTimeoutMillis: number;
+}
+
+/** Receives one message per bad value. */
+export type ConfigWarning = (message: string) => void;
+
+/** The environment, as `process.env` holds it. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_ENDPOINT = "http://localhost:4318";
+const METRICS_PATH = "v1/metrics";
+
+/**
+ * Reads the configuration from an environment, warning once per bad value.
+ *
+ * @example readMonitoringConfig(process.env, (m) => diag.warn(m))
+ */
+export function readMonitoringConfig(
+  env: Environment,
+  warn: ConfigWarning,
+): MonitoringConfig {
+  const read = new EnvReader(env, warn);
+  const exportIntervalMillis = read.positiveInteger(
+    "OTEL_METRIC_EXPORT_INTERVAL",
+    60_000,
+  );
+  return {
+    disabled: read.boolean("OTEL_SDK_DISABLED", false),
+    exporters: readExporters(read),
+    otlp: readOtlp(read),
+    exportIntervalMillis,
+    exportTimeoutMillis: readExportTimeout(read, exportIntervalMillis),
+    prometheus: {
+      host: read.string("OTEL_EXPORTER_PROMETHEUS_HOST") ?? "127.0.0.1",
+      port: read.port("OTEL_EXPORTER_PROMETHEUS_PORT", 9464),
+    },
+    serviceName: read.string("OTEL_SERVICE_NAME"),
+    resourceAttributes: read.resourceAttributes("OTEL_RESOURCE_ATTRIBUTES"),
+    perCpu: read.boolean("TD_MONITORING_PER_CPU", false),
+    shutdownTimeoutMillis: read.positiveInteger(
+      "TD_MONITORING_SHUTDOWN_TIMEOUT_MILLIS",
+      5_000,
+    ),
+  };
+}
+
+function readExporters(read: EnvReader): MetricsExporterName[] {
+  const names = read.list("OTEL_METRICS_EXPORTER");
+  if (names === undefined) return ["otlp"];
+  if (names.length === 1 && names[0] === "none") return [];
+
+  const known = new Set<string>(["otlp", "prometheus", "console"]);
+  const chosen = [...new Set(names.filter((name) => known.has(name)))];
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length === 0) return chosen as MetricsExporterName[];
+
+  const used = chosen.length > 0 ? chosen : ["otlp"];
+  read.warnInvalid(
+    "OTEL_METRICS_EXPORTER",
+    `has unknown exporter(s) ${unknown.map((n) => `"${n}"`).join(", ")}` +
+      ` (expected otlp, prometheus, console or none)`,
+    used.join(","),
+  );
+  return used as MetricsExporterName[];
+}
+
+function readOtlp(read: EnvReader): OtlpConfig {
+  return {
+    url: readOtlpUrl(read),
+    headers: {
+      ...read.headers("OTEL_EXPORTER_OTLP_HEADERS"),
+      ...read.headers("OTEL_EXPORTER_OTLP_METRICS_HEADERS"),
+    },
+    protocol: read.oneOf(
+      signalSpecific(read, "PROTOCOL"),
+      ["http/protobuf", "http/json"] as const,
+      "http/protobuf",
+    ),
+    timeoutMillis: read.positiveInteger(
+      signalSpecific(read, "TIMEOUT"),
+      10_000,
+    ),
+    compression: read.oneOf(
+      signalSpecific(read, "COMPRESSION"),
+      ["gzip", "none"] as const,
+      "none",
+    ),
+    temporality: read.oneOf(
+      "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+      ["cumulative", "delta", "lowmemory"] as const,
+      "cumulative",
+    ),
+  };
+}
+
+// The signal-specific variable wins when set; the general one otherwise.
+function signalSpecific(read: EnvReader, suffix: string): string {
+  const specific = `OTEL_EXPORTER_OTLP_METRICS_${suffix}`;
+  return read.string(specific) === undefined
+    ? `OTEL_EXPORTER_OTLP_${suffix}`
+    : specific;
+}
+
+// The signal-specific endpoint is used as is; the general one is a base URL
+// that gets `v1/metrics` appended, as the OTLP exporter specification says.
+function readOtlpUrl(read: EnvReader): string {
+  const fallback = `${DEFAULT_ENDPOINT}/${METRICS_PATH}`;
+  const specific = read.url("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+  if (specific !== undefined) return specific;
+
+  const base = read.url("OTEL_EXPORTER_OTLP_ENDPOINT");
+  if (base === undefined) return fallback;
+  return base.endsWith("/") ? base + METRICS_PATH : `${base}/${METRICS_PATH}`;
+}
+
+function readExportTimeout(read: EnvReader, intervalMillis: number): number {
+  const name = "OTEL_METRIC_EXPORT_TIMEOUT";
+  const timeout = read.positiveInteger(name, 30_000);
+  // The periodic reader refuses a timeout longer than its interval; only a
+  // timeout the user chose is worth a warning when it is cut.
+  if (timeout <= intervalMillis) return timeout;
+  if (read.string(name) !== undefined) {
+    read.warnInvalid(
+      name,
+      `is longer than OTEL_METRIC_EXPORT_INTERVAL (${intervalMillis})`,
+      String(intervalMillis),
+      timeout,
+    );
+  }
+  return intervalMillis;
+}
+
+/** Reads typed values from an environment and warns about bad ones. */
+class EnvReader {
+  constructor(
+    private readonly env: Environment,
+    private readonly warn: ConfigWarning,
+  ) {}
+
+  /** The trimmed value, or undefined when unset or empty. */
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  list(name: string): string[] | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    return value
+      .split(",")
+      .map((item) => item.trim().toLowerCase())
+      .filter((item) => item !== "");
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.string(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (value === "true" || value === "false") return value === "true";
+    this.warnInvalid(name, "is not true or false", String(fallback));
+    return fallback;
+  }
+
+  positiveInteger(name: string, fallback: number): number {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (Number.isInteger(parsed) && parsed > 0) return parsed;
+    this.warnInvalid(
+      name,
+      "is not a positive whole number of milliseconds",
+      String(fallback),
+    );
+    return fallback;
+  }
+
+  port(name: string, fallback: number): number {
+    const value = this.string(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (Number.isInteger(parsed) && parsed >= 0 && parsed < 65536) {
+      return parsed;
+    }
+    this.warnInvalid(name, "is not a port number", String(fallback));
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.string(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    const match = allowed.find((candidate) => candidate === value);
+    if (match !== undefined) return match;
+    this.warnInvalid(name, `is not one of ${allowed.join(", ")}`, fallback);
+    return fallback;
+  }
+
+  /** An http(s) URL, or undefined (with a warning) when it is not one. */
+  url(name: string): string | undefined {
+    const value = this.string(name);
+    if (value === undefined) return undefined;
+    try {
+      const url = new URL(value);
+      if (url.protocol === "http:" || url.protocol === "https:") return value;
+    } catch {
+      // Reported below, as for a URL of the wrong scheme.
+    }
+    this.warn(
+      `td-monitoring: ${name}=${quote(redactUrl(value))} is not an http(s) URL; ` +
+        `ignoring it`,
+    );
+    return undefined;
+  }
+
+  /**
+   * A `key=value,key=value` list, percent-decoded. Malformed entries are
+   * dropped; the warning names them by position only, since header values
+   * are often secrets.
+   */
+  headers(name: string): Record<string, string> {
+    const value = this.string(name);
+    if (value === undefined) return {};
+    const headers: Record<string, string> = {};
+    const bad: number[] = [];
+    value.split(",").forEach((entry, index) => {
+      const pair = parseHeader(entry);
+      if (pair === undefined) bad.push(index + 1);
+      else headers[pair[0]] = pair[1];
+    });
+    if (bad.length > 0) {
+      const kept = Object.keys(headers);
+      this.warn(
+        `td-monitoring: ${name} entr${bad.length === 1 ? "y" : "ies"} ` +
+          `${bad.join(", ")} ${bad.length === 1 ? "is" : "are"} not ` +
+          `"key=value" (values not shown: headers may hold secrets); using ` +
+          (kept.length === 0 ? "no headers" : `only ${kept.join(", ")}`),
+      );
+    }
+    return headers;
+  }
+
+  /** `OTEL_RESOURCE_ATTRIBUTES`: any malformed entry discards the whole list. */
+  resourceAttributes(name: string): Record<string, string> {
+    const value = this.string(name);
+    if (value === undefined) return {};
+    const attributes: Record<string, string> = {};
+    for (const entry of value.split(",")) {
+      const pair = parseHeader(entry);
+      if (pair === undefined) {
+        this.warnInvalid(
+          name,
+          `has a malformed entry ${quote(entry.trim())}`,
+          "no attributes from it",
+        );
+        return {};
+      }
+      attributes[pair[0]] = pair[1];
+    }
+    return attributes;
+  }
+
+  warnInvalid(
+    name: string,
+    problem: string,
+    used: string,
+    shown: unknown = this.env[name],
+  ): void {
+    this.warn(
+      `td-monitoring: ${name}=${quote(String(shown))} ${problem}; using ${used}`,
+    );
+  }
+}
+
+function parseHeader(entry: string): [string, string] | undefined {
+  const at = entry.indexOf("=");
+  if (at <= 0) return undefined;
+  try {
+    const key = decodeURIComponent(entry.slice(0, at).trim());
+    const value = decodeURIComponent(entry.slice(at + 1).trim());
+    return key === "" ? undefined : [key, value];
+  } catch {
+    return undefined;
+  }
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** The URL without its user name and password, for log lines. */
+export function redactUrl(value: string): string {
+  return value.replace(/\/\/[^/@]*@/, "//***@");
+}
