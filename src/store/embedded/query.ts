@@ -1,0 +1,165 @@
+/**
+ * The embedded store's reading side: a MetricStore over the series database
+ * that selects raw series with `readSeries` and answers with the query maths
+ * of `query/evaluate.ts`, so its answers follow model.ts exactly.
+ */
+import { diag } from "@opentelemetry/api";
+import { findMetric, type CatalogMetric } from "../../metrics/catalog.js";
+import { evaluate, type ShapedSeries } from "../../query/evaluate.js";
+import { QueryError, type Query, type QueryResult } from "../../query/model.js";
+import {
+  cumulativeFromDelta,
+  cumulativeHistogramFromDelta,
+  type HistogramPoint,
+  type RawSeries,
+} from "../../query/series.js";
+import { resultUnit, validateQuery } from "../../query/statistic.js";
+import type { MetricStore, SeriesInfo } from "../types.js";
+import { EmbeddedDatabase } from "./database.js";
+import type {
+  HistogramSample,
+  NumberSample,
+  SeriesSamples,
+} from "./samples.js";
+
+/** A MetricStore over `<dataDir>/metrics/series.db`. */
+export class EmbeddedStore implements MetricStore {
+  constructor(
+    private readonly db: EmbeddedDatabase,
+    readonly description: string,
+  ) {}
+
+  /**
+   * Opens the series database of a data directory for reading; throws a
+   * StoreUnavailableError naming the file when there is none.
+   */
+  static open(dataDir: string): EmbeddedStore {
+    const db = EmbeddedDatabase.open(dataDir, { readOnly: true });
+    return new EmbeddedStore(db, `embedded:${dataDir}`);
+  }
+
+  async query(query: Query): Promise<QueryResult> {
+    const metric = catalogMetric(query.metric);
+    validateQuery(query, metric.shape);
+    const raw = this.read(query, metric);
+    return {
+      query,
+      unit: resultUnit(metric.shape, metric.unit, query.statistic),
+      series: evaluate(query, shapedSeries(metric, raw)),
+    };
+  }
+
+  async listSeries(
+    metric: string,
+    startMillis: number,
+    endMillis: number,
+  ): Promise<SeriesInfo[]> {
+    const name = catalogMetric(metric).name;
+    return this.db
+      .listSeries(name, startMillis, endMillis)
+      .map(({ labels }) => ({ metric: name, labels }));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private read(query: Query, metric: CatalogMetric): SeriesSamples[] {
+    const windowSeconds = query.windowSeconds ?? query.stepSeconds ?? 0;
+    const selector = {
+      metric: metric.name,
+      filters: query.filters,
+      // A range query's first point looks back one window before start.
+      startMillis:
+        query.stepSeconds === undefined
+          ? query.startMillis
+          : query.startMillis - windowSeconds * 1000,
+      endMillis: query.endMillis,
+    };
+    const inRange = readOrRefuse(this.db, selector);
+    if (!inRange.some(isDelta)) return inRange;
+
+    // A delta series' running total must start where a cumulative exporter's
+    // would, at its first point, or extrapolation would see other values.
+    const fromStart = readOrRefuse(this.db, { ...selector, startMillis: 0 });
+    return [
+      ...inRange.filter((s) => !isDelta(s)),
+      ...fromStart.filter(isDelta),
+    ];
+  }
+}
+
+function catalogMetric(name: string): CatalogMetric {
+  const metric = findMetric(name);
+  if (metric === undefined) {
+    throw new QueryError(`the catalog holds no metric "${name}"`);
+  }
+  return metric;
+}
+
+function readOrRefuse(
+  db: EmbeddedDatabase,
+  selector: Parameters<EmbeddedDatabase["readSeries"]>[0],
+): SeriesSamples[] {
+  try {
+    return db.readSeries(selector);
+  } catch (error) {
+    // A filter's regex that does not compile: the query's fault, not the store's.
+    if (error instanceof RangeError) {
+      throw new QueryError(error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function isDelta(series: SeriesSamples): boolean {
+  return series.series.temporality === "delta";
+}
+
+/** Raw series in the shape the catalog gives the metric; others are skipped. */
+function shapedSeries(
+  metric: CatalogMetric,
+  raw: SeriesSamples[],
+): ShapedSeries {
+  const wanted = metric.shape === "histogram" ? "histogram" : ["gauge", "sum"];
+  const fitting = raw.filter(({ series }) => {
+    const fits = wanted.includes(series.kind);
+    if (!fits) {
+      diag.debug(
+        `embedded store: skipping a ${series.kind} series of ${metric.name}, which the catalog has as a ${metric.shape}`,
+      );
+    }
+    return fits;
+  });
+
+  if (metric.shape === "histogram") {
+    return {
+      shape: "histogram",
+      series: fitting.map((s) => histogramSeries(s)),
+    };
+  }
+  return { shape: metric.shape, series: fitting.map((s) => numberSeries(s)) };
+}
+
+function numberSeries({ series, samples }: SeriesSamples): RawSeries {
+  const points = samples as readonly NumberSample[];
+  return {
+    labels: series.labels,
+    points:
+      series.temporality === "delta" ? cumulativeFromDelta(points) : points,
+  };
+}
+
+function histogramSeries({
+  series,
+  samples,
+}: SeriesSamples): RawSeries<HistogramPoint> {
+  const points = samples as readonly HistogramSample[];
+  return {
+    labels: series.labels,
+    points:
+      series.temporality === "delta"
+        ? cumulativeHistogramFromDelta(points)
+        : points,
+  };
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EmbeddedDatabase } from "../../../src/store/embedded/database.js";
+import { EmbeddedStore } from "../../../src/store/embedded/query.js";
+import { QueryError } from "../../../src/query/model.js";
+import { StoreUnavailableError } from "../../../src/store/types.js";
+import { CASES, END, T0, loadEmbedded } from "../../query/cases.js";
+import { expectCaseResult } from "../../query/expect-result.js";
+
+describe("EmbeddedStore", () => {
+  let directory: string;
+  let store: EmbeddedStore;
+
+  beforeAll(() => {
+    directory = mkdtempSync(join(tmpdir(), "td-embedded-query-"));
+    const db = EmbeddedDatabase.open(directory);
+    loadEmbedded(db);
+    db.close();
+    store = EmbeddedStore.open(directory);
+  });
+
+  afterAll(async () => {
+    await store.close();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
+    expectCaseResult(await store.query(c.query), c.expected);
+  });
+
+  it("gives each statistic its unit", async () => {
+    const ask = (metric: string, kind: "rate" | "count" | "avg") =>
+      store.query({
+        metric,
+        statistic: { kind },
+        startMillis: T0,
+        endMillis: END,
+        filters: [],
+        groupBy: [],
+      });
+    expect((await ask("td.documents.processed", "rate")).unit).toBe(
+      "{document}/s",
+    );
+    expect((await ask("http.server.request.duration", "avg")).unit).toBe("s");
+    expect((await ask("http.server.request.duration", "count")).unit).toBe(
+      "{observation}",
+    );
+  });
+
+  it("refuses a statistic the shape does not define, naming the ones it does", async () => {
+    const query = {
+      metric: "td.documents.processed",
+      statistic: { kind: "avg" },
+      startMillis: T0,
+      endMillis: END,
+      filters: [],
+      groupBy: [],
+    } as const;
+    await expect(store.query(query)).rejects.toThrow(QueryError);
+    await expect(store.query(query)).rejects.toThrow(
+      /avg is not defined for the counter td\.documents\.processed; use one of increase, rate/,
+    );
+  });
+
+  it("refuses a filter regex that does not compile as a query error", async () => {
+    const query = {
+      metric: "td.documents.processed",
+      statistic: { kind: "rate" },
+      startMillis: T0,
+      endMillis: END,
+      filters: [{ key: "td.document.type", op: "=~", value: "(" }],
+      groupBy: [],
+    } as const;
+    await expect(store.query(query)).rejects.toThrow(QueryError);
+  });
+
+  it("lists the series of a metric", async () => {
+    const series = await store.listSeries("documents", T0, END);
+    expect(series).toHaveLength(3);
+    expect(series[0]?.metric).toBe("td.documents.processed");
+  });
+
+  it("names the missing database when there is none", () => {
+    expect(() => EmbeddedStore.open(join(directory, "nowhere"))).toThrow(
+      StoreUnavailableError,
+    );
+  });
+});
