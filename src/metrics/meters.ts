@@ -90,9 +90,6 @@ export function createAppMetrics(options: AppMetricsOptions = {}): AppMetrics {
   return new AppMeters(options);
 }
 
-/** TD Generator's meters on the global MeterProvider. */
-export const metrics: AppMetrics = createAppMetrics();
-
 interface Instruments {
   readonly documents: Counter;
   readonly documentDuration: Histogram;
@@ -280,6 +277,9 @@ class AppMeters implements AppMetrics {
     return false;
   }
 }
+
+/** TD Generator's meters on the global MeterProvider. */
+export const metrics: AppMetrics = createAppMetrics();
 
 function options(name: string) {
   const metric: CatalogMetric | undefined = findMetric(name);
