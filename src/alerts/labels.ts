@@ -3,6 +3,7 @@
  * of one rule, keyed by a hash of its labels, as in vmalert and Prometheus.
  */
 import { createHash } from "node:crypto";
+import { labelName } from "../store/prometheus/promql.js";
 
 /** Labels, sorted by key so equal sets read and hash alike. */
 export function sortLabels(
@@ -29,28 +30,13 @@ export function formatLabels(labels: Readonly<Record<string, string>>): string {
   return `{${inner.join(", ")}}`;
 }
 
-/**
- * The Prometheus label an attribute becomes: `service.name` and
- * `service.instance.id` turn into `job` and `instance`, as the OpenTelemetry
- * to Prometheus translation does; any other character Prometheus does not
- * allow becomes `_`.
- *
- * @see https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/#resource-attributes-1
- */
-export function prometheusLabelName(key: string): string {
-  if (key === "service.name") return "job";
-  if (key === "service.instance.id") return "instance";
-  const name = key.replace(/[^a-zA-Z0-9_]/g, "_");
-  return /^[0-9]/.test(name) ? `_${name}` : name;
-}
-
-/** Labels renamed for Prometheus and Alertmanager; empty values are dropped, as Prometheus does. */
+/** Labels renamed as the Prometheus store names them; empty values are dropped, as Prometheus does. */
 export function prometheusLabels(
   labels: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, value] of Object.entries(labels)) {
-    if (value !== "") result[prometheusLabelName(key)] = value;
+    if (value !== "") result[labelName(key)] = value;
   }
   return result;
 }

@@ -140,14 +140,16 @@ describe("the evaluator", () => {
       Array(3).fill('rule "CpuHigh": HTTP 503 Service Unavailable'),
     );
     const during = await new AlertStore(evaluator["alertsDir"]).list({});
-    expect(during.map((a) => [a.rule, a.state, a.lastError]).reverse()).toEqual([
-      ["CpuHigh", "firing", 'rule "CpuHigh": HTTP 503 Service Unavailable'],
+    expect(during.map((a) => [a.rule, a.state, a.lastError]).reverse()).toEqual(
       [
-        SELF_ALERT_RULE,
-        "firing",
-        'rule "CpuHigh": HTTP 503 Service Unavailable',
+        ["CpuHigh", "firing", 'rule "CpuHigh": HTTP 503 Service Unavailable'],
+        [
+          SELF_ALERT_RULE,
+          "firing",
+          'rule "CpuHigh": HTTP 503 Service Unavailable',
+        ],
       ],
-    ]);
+    );
     store.failure = undefined;
     clock.set(start + 2 * MINUTE);
     const back = await evaluator.evaluateOnce();
