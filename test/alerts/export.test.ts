@@ -28,6 +28,7 @@ async function promtool(...args: string[]): Promise<string> {
     };
     throw new Error(
       `promtool ${args[0]} ${args[1]} failed:\n${stdout}${stderr}`,
+      { cause: error },
     );
   }
 }
@@ -43,7 +44,7 @@ describe("Prometheus export", () => {
       "SUCCESS: 18 rules found",
     );
     expect(exported.yaml).toContain(
-      'expr: (sum by (service_name) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[300000ms])) or (sum by (service_name) (rate(http_server_request_duration_seconds_count[300000ms]))) * 0) / (sum by (service_name) (rate(http_server_request_duration_seconds_count[300000ms]))) > 0.02',
+      'expr: ((sum by (service_name) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[300000ms])) or (sum by (service_name) (rate(http_server_request_duration_seconds_count[300000ms]))) * 0) / (sum by (service_name) (rate(http_server_request_duration_seconds_count[300000ms])))) > 0.02 or (',
     );
     expect(exported.yaml).toContain(
       "expr: (avg by (host_name, system_filesystem_mountpoint) (predict_linear(system_filesystem_utilization_ratio[21600000ms], 86400))) >= 1",
