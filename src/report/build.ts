@@ -46,8 +46,10 @@ export const SECTIONS = [
 ] as const;
 
 // Steps a chart may use; the smallest that keeps a chart under MAX_POINTS.
+// Two minutes at least, so a step holds two samples of a 60 s export (rates
+// need two).
 const NICE_STEPS_SECONDS = [
-  60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+  120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
 ];
 const MAX_POINTS = 300;
 

@@ -16,7 +16,7 @@ export interface Presence {
   readonly intervalMillis: number;
   readonly gaps: readonly GapMillis[];
   readonly downtimeMillis: number;
-  /** From the first sample to the end of the window. */
+  /** From the step holding the first sample to the end of the window. */
   readonly observedMillis: number;
   /** Time up: observed time less downtime, capped by the window's end. */
   readonly upMillis: number;
@@ -32,18 +32,23 @@ export const GAP_FACTOR = 3;
  * last sample to `endMillis` counts the same way. Time before the first
  * sample is not counted: the app may not have been monitored yet.
  *
- * @param minIntervalMillis the resolution of the times (a range query's
- *   step): the interval is never taken below it.
+ * The times are the ends of a range query's steps that held a sample, so a
+ * sample lies up to one step before its time; a sample exactly on a step
+ * boundary shows in two steps, which real export times almost never are.
+ *
+ * @param stepMillis the resolution of the times (the range query's step):
+ *   the interval is never taken below it.
  */
 export function presence(
   times: readonly number[],
-  endMillis: number,
-  minIntervalMillis: number,
+  window: { readonly startMillis: number; readonly endMillis: number },
+  stepMillis: number,
 ): Presence | undefined {
+  const { startMillis, endMillis } = window;
   if (times.length === 0) return undefined;
   const sorted = [...times].sort((a, b) => a - b);
   const spacings = sorted.slice(1).map((t, i) => t - sorted[i]!);
-  const intervalMillis = Math.max(median(spacings) ?? 0, minIntervalMillis);
+  const intervalMillis = Math.max(median(spacings) ?? 0, stepMillis);
   const limit = GAP_FACTOR * intervalMillis;
   const gaps: GapMillis[] = [];
   for (let i = 1; i < sorted.length; i++) {
@@ -63,7 +68,8 @@ export function presence(
     (s, g) => s + g.toMillis - g.fromMillis,
     0,
   );
-  const observedMillis = Math.max(0, endMillis - sorted[0]!);
+  const firstMillis = Math.max(startMillis, sorted[0]! - stepMillis);
+  const observedMillis = Math.max(0, endMillis - firstMillis);
   return {
     intervalMillis,
     gaps,

@@ -134,7 +134,7 @@ async function instancePresence(ctx: ReportContext) {
   const read = (points: ReadonlyArray<readonly [number, number]>) =>
     presence(
       points.filter(([, n]) => n > 0).map(([t]) => t),
-      ctx.current.endMillis,
+      ctx.current,
       stepSeconds * 1000,
     );
   return {

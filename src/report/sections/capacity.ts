@@ -58,7 +58,9 @@ async function filesystemForecasts(ctx: ReportContext) {
   const at = { groupBy: [key] };
   const [last, steps] = await Promise.all([
     ask(ctx, METRICS.filesystem, { kind: "last" }, at),
-    ask(ctx, METRICS.filesystem, { kind: "avg" }, { ...at, stepped: true }),
+    // The last sample of each step, so the line runs through raw samples as
+    // predict_linear's does, not through averages that lag half a step.
+    ask(ctx, METRICS.filesystem, { kind: "last" }, { ...at, stepped: true }),
   ]);
   const end = ctx.current.endMillis;
   const stepsByMount = byLabel(steps, key);

@@ -12,6 +12,8 @@ export const MIN_POINTS = 6;
 /** Pairs weaker than this (in absolute value) are not listed. */
 export const MIN_COEFFICIENT = 0.5;
 const TOP_PAIRS = 5;
+// Relative spread below which a series counts as constant.
+const FLAT_RELATIVE_RANGE = 1e-9;
 
 /** Builds the correlations section. */
 export async function correlationsSection(
@@ -23,9 +25,23 @@ export async function correlationsSection(
       points: await k.steps(ctx, ctx.current),
     })),
   );
-  const charted = series.filter((s) => s.points.length >= MIN_POINTS);
+  const charted = series.filter(
+    (s) => s.points.length >= MIN_POINTS && !flat(s.points),
+  );
   const pairs = strongestPairs(charted);
   return { hasData: charted.length >= 2, pairs, charts: [] };
+}
+
+/**
+ * Whether a series is constant but for rounding: stores compute the same
+ * figure step by step with float noise, and Pearson's r of noise is noise.
+ */
+export function flat(points: readonly TimePoint[]): boolean {
+  const values = points.map(([, v]) => v);
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const scale = Math.max(Math.abs(low), Math.abs(high), Number.MIN_VALUE);
+  return (high - low) / scale < FLAT_RELATIVE_RANGE;
 }
 
 /** The strongest pairs among named series, strongest first. */

@@ -14,14 +14,18 @@ import {
   single,
   type ReportContext,
 } from "../context.js";
+import type { ActiveUserWindow } from "../../metrics/active-users.js";
 import { ATTRIBUTES, METRICS } from "../metrics.js";
 import { peakPoint } from "../summaries.js";
 import type { UsersSection } from "../types.js";
 import { byFigure } from "./application.js";
 import { chart, charts } from "./charts.js";
 
-/** The `td.users.window` values the app's active-user gauge reports. */
-export const USER_WINDOWS = { short: "5m", day: "1d" } as const;
+/** The `td.users.window` values the report reads. */
+export const USER_WINDOWS = {
+  short: "5m",
+  day: "24h",
+} as const satisfies Record<string, ActiveUserWindow>;
 
 const DAY_MILLIS = 86_400_000;
 const TOP_FEATURES = 10;
@@ -83,7 +87,8 @@ async function activeUsers(ctx: ReportContext) {
 async function dailyUsers(ctx: ReportContext) {
   const { startMillis, endMillis } = ctx.current;
   const filters = [eq(ATTRIBUTES.usersWindow, USER_WINDOWS.day)];
-  const firstMidnight = Math.ceil(startMillis / DAY_MILLIS) * DAY_MILLIS;
+  // The first midnight after the start: one at the start closes the day before.
+  const firstMidnight = (Math.floor(startMillis / DAY_MILLIS) + 1) * DAY_MILLIS;
   const [atMidnights, atEnd] = await Promise.all([
     firstMidnight <= endMillis
       ? ask(

@@ -1,0 +1,266 @@
+/**
+ * The deterministic data set sent through the receiver into the embedded
+ * store, and backfilled into a real Prometheus: the report's figures equal
+ * the values computed by hand (in the comments), through both stores.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OtlpReceiver } from "../../src/receiver/server.js";
+import { buildReport } from "../../src/report/build.js";
+import type { Figure, Report } from "../../src/report/types.js";
+import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
+import { EmbeddedStore } from "../../src/store/embedded/query.js";
+import { PrometheusStore } from "../../src/store/prometheus/store.js";
+import {
+  prometheusInstalled,
+  startPrometheus,
+  type PrometheusServer,
+} from "../helpers/prometheus.js";
+import {
+  END,
+  HOSTILE_FEATURE,
+  HOSTILE_ROUTE,
+  HOUR,
+  T0,
+  openMetrics,
+  otlpRequests,
+} from "./dataset.js";
+
+const iso = (millis: number) => new Date(millis).toISOString();
+const MINUTE = 60_000;
+
+const options = {
+  startMillis: T0,
+  endMillis: END,
+  stepSeconds: 900,
+  cost: { costPerInstanceHour: 0.12 },
+  nowMillis: END,
+};
+
+function near(figure: Figure, value: number, unit?: string): void {
+  expect(figure.value).not.toBeNull();
+  expect(figure.value!).toBeCloseTo(value, 6);
+  if (unit !== undefined) expect(figure.unit).toBe(unit);
+}
+
+/** Every figure the data set pins down, for one store's report. */
+function expectHandComputedFigures(report: Report): void {
+  const { system, application, users, business } = report;
+  // CPU used = 0.2 + 0.05 h over 73 samples: mean 0.35; p95 = 1 - idle's
+  // p5 at rank 0.05·72 = 3.6, 1 - (0.5 + 0.05·3.6/12) = 0.485; peak 0.5 at the end.
+  near(system.cpu.avg, 0.35, "1");
+  near(system.cpu.p95, 0.485);
+  near(system.cpu.peak, 0.5);
+  expect(system.cpu.peakAt).toBe(iso(END));
+  near(system.memory.peak, 0.6);
+  // /data = 0.5 + 0.01 h: mean 0.53, p95 at rank 68.4: 0.5 + 0.01·68.4/12.
+  const data = system.filesystems.find((f) => f.label === "/data")!;
+  near(data.avg, 0.53);
+  near(data.p95, 0.557);
+  near(data.peak, 0.56);
+  // 300 MiB every 5 min, through a counter reset: 1 MiB/s throughout.
+  const writes = system.diskIo.find((d) => d.label === "write")!;
+  near(writes.avg, 1_048_576, "By/s");
+  near(writes.peak, 1_048_576);
+
+  // 110 requests per 5 min for 72 intervals; 10 of them 5xx.
+  const http = application.http;
+  near(http.requests, 7920, "{request}");
+  near(http.throughput, 7920 / 21600, "{request}/s");
+  near(http.errorRate, 720 / 7920, "1");
+  // Cumulative buckets 50 (≤0.05), 95 (≤0.075), 105 (≤0.1), 110 (≤0.75):
+  // p50 = 0.05 + 0.025·5/45, p95 = 0.075 + 0.025·9.5/10, p99 = 0.5 + 0.25·3.9/5.
+  near(http.latency.p50, 0.05 + (0.025 * 5) / 45, "s");
+  near(http.latency.p95, 0.09875);
+  near(http.latency.p99, 0.695);
+  const docsRoute = http.routes.find((r) => r.label === "/api/docs")!;
+  near(docsRoute.p50, 0.05);
+  near(docsRoute.p95, 0.075);
+  near(docsRoute.p99, 0.7);
+  near(docsRoute.errorRate, 0);
+  const hostile = http.routes.find((r) => r.label === HOSTILE_ROUTE)!;
+  near(hostile.errorRate, 1);
+  near(hostile.requests, 720);
+
+  near(application.documents.processed, 72 * 63, "{document}");
+  near(application.documents.failed, 216);
+  near(application.documents.failureRate, 216 / 4536);
+  near(application.documents.rate, 0.21, "{document}/s");
+  expect(application.documents.duration.p95.value).toBeNull();
+  near(application.queues[0]!.avg, 4, "{job}");
+  near(application.cache.hitRatio, 0.3, "1");
+  near(application.cache.lookups, 7200);
+
+  near(users.activePeak, 25, "{user}");
+  expect(users.daily).toEqual([
+    { day: "2024-03-04", users: { value: 120, unit: "{user}" } },
+  ]);
+  near(users.sessions.avg, 7);
+  expect(users.topFeatures.map((f) => [f.label, f.uses.value])).toEqual([
+    ["preview", 2160],
+    ["export", 864],
+    [HOSTILE_FEATURE, 72],
+  ]);
+  near(users.errors.total, 72);
+  // Per 5 min: scores 2, 3, 4×4, 5×4 (sum 41 of 10); quartiles interpolated
+  // in the buckets (3, 4] and (4, 5].
+  near(users.satisfaction.responses, 720);
+  near(users.satisfaction.mean, 4.1, "{score}");
+  near(users.satisfaction.p25, 3.125);
+  near(users.satisfaction.median, 3.75);
+  near(users.satisfaction.p75, 4.375);
+
+  near(business.documents.current, 4536);
+  near(business.documents.previous, 72 * 33);
+  near(business.documents.growth, 4536 / 2376 - 1, "1");
+  near(business.newUsers.growth, 1);
+  // Silent from 04:05:15 (one interval after the sample in 04:00:15's step)
+  // to 04:30:15: 1500 s down of 21600.
+  near(business.uptime.downtime, 1500, "s");
+  near(business.uptime.fraction, 1 - 1500 / 21600);
+  expect(business.uptime.gaps).toEqual([
+    {
+      from: iso(T0 + 4 * HOUR + 5 * MINUTE + 15_000),
+      to: iso(T0 + 4.5 * HOUR + 15_000),
+      seconds: 1500,
+    },
+  ]);
+  near(business.cost.instanceHours, 20100 / 3600, "h");
+  near(business.cost.total, (0.12 * 20100) / 3600);
+  near(business.cost.perThousandDocuments, (0.12 * 20100) / 3600 / 4.536);
+}
+
+function expectAnalysis(report: Report): void {
+  const trend = (id: string) => report.trends.items.find((i) => i.id === id)!;
+  // The CPU ramp: 0.35 against a flat 0.2, slope 0.05 an hour.
+  near(trend("system.cpu").current, 0.35);
+  near(trend("system.cpu").previous, 0.2);
+  near(trend("system.cpu").change, 0.75);
+  near(trend("system.cpu").slope, 0.05, "1/h");
+  expect(trend("system.cpu").notable).toBe(true);
+  near(trend("documents.rate").change, 0.21 / 0.11 - 1);
+  expect(trend("documents.rate").notable).toBe(true);
+  // Unchanged figures are not called out.
+  expect(trend("system.memory").notable).toBe(false);
+  expect(trend("http.latency_p95").notable).toBe(false);
+
+  // Event-loop delay is 0.01 + 0.1 × CPU: the one pair, r = 1.
+  expect(report.correlations.pairs).toHaveLength(1);
+  const [pair] = report.correlations.pairs;
+  expect([pair!.a, pair!.b]).toEqual(["CPU used", "Event-loop delay p99"]);
+  near(pair!.coefficient, 1);
+  expect(pair!.points).toBe(24);
+
+  // /data at 56% growing 1%/h: full 44 h after the end.
+  const disk = report.capacity.filesystems.find((f) => f.label === "/data")!;
+  near(disk.growthPerDay, 0.24, "1/d");
+  near(disk.timeToFull, 44 * 3600, "s");
+  expect(disk.fullAt).toBe(iso(END + 44 * HOUR));
+  const root = report.capacity.filesystems.find((f) => f.label === "/")!;
+  expect(root.fullAt).toBeNull();
+  near(report.capacity.cpu.headroom, 0.5);
+
+  expect(report.optimization.findings.map((f) => f.id).sort()).toEqual([
+    "cache.low_hit_ratio",
+    "capacity.filesystem_full",
+    "http.error_rate",
+    "http.tail_latency",
+    "http.tail_latency",
+  ]);
+  expect(report.alerts.historyAvailable).toBe(false);
+}
+
+const hasPrometheus = await prometheusInstalled();
+
+describe("report over the deterministic data set", () => {
+  let dataDir: string;
+  let embedded: EmbeddedStore;
+  let fromEmbedded: Report;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "td-report-"));
+    const db = EmbeddedDatabase.open(dataDir);
+    const receiver = new OtlpReceiver(db, { port: 0 });
+    try {
+      const { url } = await receiver.listen();
+      for (const body of otlpRequests()) {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        expect(response.status, await response.text()).toBe(200);
+      }
+    } finally {
+      await receiver.close();
+      db.close();
+    }
+    embedded = EmbeddedStore.open(dataDir);
+    fromEmbedded = await buildReport(embedded, options);
+  });
+
+  afterAll(async () => {
+    await embedded?.close();
+    if (dataDir !== undefined)
+      rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("gives the hand-computed figures from the embedded store", () => {
+    expectHandComputedFigures(fromEmbedded);
+  });
+
+  it("finds the known trend, correlation, forecast and opportunities", () => {
+    expectAnalysis(fromEmbedded);
+  });
+
+  describe.runIf(hasPrometheus)("and from Prometheus", () => {
+    let prometheus: PrometheusServer;
+    let fromPrometheus: Report;
+
+    beforeAll(async () => {
+      prometheus = await startPrometheus({ openMetrics: openMetrics() });
+      const store = new PrometheusStore({ url: prometheus.url });
+      fromPrometheus = await buildReport(store, options);
+      await store.close();
+    });
+
+    afterAll(async () => {
+      await prometheus?.stop();
+    });
+
+    it("gives the same hand-computed figures", () => {
+      expectHandComputedFigures(fromPrometheus);
+      expectAnalysis(fromPrometheus);
+    });
+
+    it("gives the same report as the embedded store", () => {
+      const strip = (r: Report) => ({ ...r, store: "" });
+      expectSameNumbers(strip(fromPrometheus), strip(fromEmbedded));
+    });
+  });
+});
+
+/** Deep equality, numbers within float noise. */
+function expectSameNumbers(actual: unknown, expected: unknown, at = "$"): void {
+  if (typeof expected === "number" && typeof actual === "number") {
+    const tolerance = 1e-9 * Math.max(1, Math.abs(expected));
+    expect(Math.abs(actual - expected), at).toBeLessThanOrEqual(tolerance);
+    return;
+  }
+  if (expected === null || typeof expected !== "object") {
+    expect(actual, at).toEqual(expected);
+    return;
+  }
+  expect(typeof actual, at).toBe("object");
+  const keys = Object.keys(expected as object);
+  expect(Object.keys(actual as object), at).toEqual(keys);
+  for (const key of keys) {
+    expectSameNumbers(
+      (actual as Record<string, unknown>)[key],
+      (expected as Record<string, unknown>)[key],
+      `${at}.${key}`,
+    );
+  }
+}
