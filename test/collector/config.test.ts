@@ -12,11 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { catalog, type CatalogMetric } from "../../src/metrics/catalog.js";
 import {
+  collectorPorts,
   findCollector,
   findPrometheus,
   freePort,
   repoRoot,
+  sendOtlpJson,
   start,
+  startCollector,
   startOtlpSink,
   waitFor,
   type Running,
@@ -235,28 +238,16 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
     `--- otelcol ---\n${otelcol?.output().slice(-4000) ?? ""}\n` +
     `--- prometheus ---\n${prom?.output().slice(-2000) ?? ""}`;
 
-  async function startCollector() {
-    const healthPort = collectorEnv.TD_OTELCOL_HEALTH_ENDPOINT!.split(":")[1];
-    otelcol = start(requireCollector(), ["--config", mainConfig], {
+  async function startPipeline() {
+    otelcol = await startCollector(requireCollector(), [mainConfig], {
       cwd: scratch,
       env: collectorEnv,
     });
-    await waitFor(
-      "the collector's health check",
-      async () =>
-        (await fetch(`http://127.0.0.1:${healthPort}/`)).ok ? true : undefined,
-      20_000,
-      explain,
-    );
   }
 
   async function send(body: unknown) {
-    const response = await fetch(otlpUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, await response.clone().text()).toBe(200);
+    const { status, text } = await sendOtlpJson(otlpUrl, body);
+    expect(status, text).toBe(200);
   }
 
   async function query(promql: string): Promise<PromVector[]> {
@@ -292,19 +283,11 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
       { cwd: scratch },
     );
 
-    const [httpPort, grpcPort, healthPort, telemetryPort] = [
-      await freePort(),
-      await freePort(),
-      await freePort(),
-      await freePort(),
-    ];
-    otlpUrl = `http://127.0.0.1:${httpPort}/v1/metrics`;
+    const ports = await collectorPorts();
+    otlpUrl = ports.otlpUrl;
     collectorEnv = {
       ...envWithoutConfigVariables(),
-      TD_OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${httpPort}`,
-      TD_OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpcPort}`,
-      TD_OTELCOL_HEALTH_ENDPOINT: `127.0.0.1:${healthPort}`,
-      TD_OTELCOL_TELEMETRY_PORT: String(telemetryPort),
+      ...ports.env,
       TD_MONITORING_DATA_DIR: dataDir,
       TD_MONITORING_ENVIRONMENT: ENVIRONMENT,
       PROMETHEUS_REMOTE_WRITE_URL: `${promUrl}/api/v1/write`,
@@ -317,7 +300,7 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
       20_000,
       explain,
     );
-    await startCollector();
+    await startPipeline();
     await send(exportRequest(catalog));
   });
 
@@ -449,7 +432,7 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
     expect(sink.requests.length).toBe(delivered);
 
     sink.state.failing = false;
-    await startCollector();
+    await startPipeline();
     const replayed = await waitFor(
       "the queued batch after the restart",
       async () =>
@@ -460,5 +443,182 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
       explain,
     );
     expect(replayed.body.includes("td.errors")).toBe(true);
+  });
+});
+
+// The OTLP/JSON the overlay exporters send, as far as this test reads it.
+interface SentPoint {
+  asDouble?: number;
+  asInt?: string;
+}
+interface SentMetric {
+  name: string;
+  sum?: { aggregationTemporality: number; dataPoints: SentPoint[] };
+}
+interface SentRequest {
+  resourceMetrics: { scopeMetrics: { metrics: SentMetric[] }[] }[];
+}
+
+function sumsIn(bodies: Buffer[], name: string) {
+  const found: { temporality: number; values: number[] }[] = [];
+  for (const body of bodies) {
+    const request = JSON.parse(body.toString("utf8")) as SentRequest;
+    for (const rm of request.resourceMetrics) {
+      for (const sm of rm.scopeMetrics) {
+        for (const metric of sm.metrics) {
+          if (metric.name !== name || !metric.sum) continue;
+          found.push({
+            temporality: metric.sum.aggregationTemporality,
+            values: metric.sum.dataPoints.map(
+              (p) => p.asDouble ?? Number(p.asInt),
+            ),
+          });
+        }
+      }
+    }
+  }
+  return found;
+}
+
+describe.skipIf(!collector && !inCI)("live overlays", () => {
+  const DELTA = 1;
+  const CUMULATIVE = 2;
+  let scratch: string;
+  let otelcol: Running | undefined;
+  const sinks: Awaited<ReturnType<typeof startOtlpSink>>[] = [];
+  let signoz: (typeof sinks)[number];
+  let grafana: (typeof sinks)[number];
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "td-otelcol-overlays-"));
+    const [tdMonitor, promWrite] = [
+      await startOtlpSink(),
+      await startOtlpSink(),
+    ];
+    signoz = await startOtlpSink();
+    grafana = await startOtlpSink();
+    sinks.push(tdMonitor, promWrite, signoz, grafana);
+
+    // Test-only overlay, merged last like any other: JSON instead of protobuf
+    // so that the test can read the temporality the destinations receive.
+    const jsonOverlay = join(scratch, "json-encoding.yaml");
+    writeFileSync(
+      jsonOverlay,
+      [
+        "exporters:",
+        "  otlp_http/signoz: { encoding: json, compression: none }",
+        "  otlp_http/grafana-cloud: { encoding: json, compression: none }",
+        "",
+      ].join("\n"),
+    );
+    const ports = await collectorPorts();
+    otelcol = await startCollector(
+      requireCollector(),
+      [mainConfig, ...overlays, jsonOverlay],
+      {
+        cwd: scratch,
+        env: {
+          ...envWithoutConfigVariables(),
+          ...ports.env,
+          TD_MONITORING_DATA_DIR: join(scratch, "data"),
+          TD_MONITOR_OTLP_ENDPOINT: `http://127.0.0.1:${tdMonitor.port}`,
+          PROMETHEUS_REMOTE_WRITE_URL: `http://127.0.0.1:${promWrite.port}/api/v1/write`,
+          SIGNOZ_OTLP_ENDPOINT: `http://127.0.0.1:${signoz.port}`,
+          SIGNOZ_INGESTION_KEY: "signoz-test-key",
+          GRAFANA_CLOUD_OTLP_ENDPOINT: `http://127.0.0.1:${grafana.port}/otlp`,
+          GRAFANA_CLOUD_OTLP_AUTHORIZATION: "Basic MTIzNDU2OnRlc3QtdG9rZW4=",
+        },
+      },
+    );
+
+    const counter = catalog.find((m) => m.name === "td.documents.processed")!;
+    const deltaCounter = catalog.find((m) => m.name === DELTA_METRIC)!;
+    // Two cumulative readings of one counter, then a delta counter: SigNoz
+    // should get the difference, Grafana Cloud the running totals.
+    const startMillis = Date.now() - 60_000;
+    const first = exportRequest([counter, deltaCounter], startMillis);
+    const { status } = await sendOtlpJson(ports.otlpUrl, first);
+    expect(status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const second = exportRequest([counter], startMillis) as {
+      resourceMetrics: {
+        scopeMetrics: {
+          metrics: { sum: { dataPoints: { asDouble: number }[] } }[];
+        }[];
+      }[];
+    };
+    second.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.sum.dataPoints[0]!.asDouble = 10;
+    expect((await sendOtlpJson(ports.otlpUrl, second)).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await otelcol?.stop();
+    for (const sink of sinks) await sink.close();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const explain = () => otelcol?.output().slice(-4000) ?? "";
+
+  it("sends SigNoz delta sums with its ingestion key", async () => {
+    const sums = await waitFor(
+      "SigNoz to receive the counter's delta",
+      async () => {
+        const found = sumsIn(
+          signoz.requests.map((r) => r.body),
+          "td.documents.processed",
+        );
+        return found.length > 0 ? found : undefined;
+      },
+      15_000,
+      explain,
+    );
+    // The first cumulative reading has no predecessor, so it yields no delta.
+    expect(sums).toEqual([
+      { temporality: DELTA, values: [10 - SMOKE_VALUES.documentsProcessed] },
+    ]);
+    expect(
+      sumsIn(
+        signoz.requests.map((r) => r.body),
+        DELTA_METRIC,
+      ),
+    ).toEqual([
+      { temporality: DELTA, values: [SMOKE_VALUES.featureUsesDelta] },
+    ]);
+    expect(signoz.requests[0]!.url).toBe("/v1/metrics");
+    expect(signoz.requests[0]!.headers["signoz-ingestion-key"]).toBe(
+      "signoz-test-key",
+    );
+  });
+
+  it("sends Grafana Cloud cumulative sums with its authorization", async () => {
+    const sums = await waitFor(
+      "Grafana Cloud to receive both readings",
+      async () => {
+        const found = sumsIn(
+          grafana.requests.map((r) => r.body),
+          "td.documents.processed",
+        );
+        return found.flatMap((f) => f.values).length >= 2 ? found : undefined;
+      },
+      15_000,
+      explain,
+    );
+    expect(sums.every((s) => s.temporality === CUMULATIVE)).toBe(true);
+    expect(sums.flatMap((s) => s.values)).toEqual([
+      SMOKE_VALUES.documentsProcessed,
+      10,
+    ]);
+    expect(
+      sumsIn(
+        grafana.requests.map((r) => r.body),
+        DELTA_METRIC,
+      ),
+    ).toEqual([
+      { temporality: CUMULATIVE, values: [SMOKE_VALUES.featureUsesDelta] },
+    ]);
+    expect(grafana.requests[0]!.url).toBe("/otlp/v1/metrics");
+    expect(grafana.requests[0]!.headers.authorization).toBe(
+      "Basic MTIzNDU2OnRlc3QtdG9rZW4=",
+    );
   });
 });

@@ -166,3 +166,62 @@ export async function startOtlpSink(port = 0) {
       }),
   };
 }
+
+/**
+ * Starts otelcol-td with the given configs and waits until its health check
+ * answers on the port `env.TD_OTELCOL_HEALTH_ENDPOINT` names.
+ */
+export async function startCollector(
+  bin: string,
+  configs: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<Running> {
+  const health = options.env.TD_OTELCOL_HEALTH_ENDPOINT;
+  if (!health) throw new Error("BUG: TD_OTELCOL_HEALTH_ENDPOINT not set");
+  const running = start(
+    bin,
+    configs.flatMap((c) => ["--config", c]),
+    options,
+  );
+  try {
+    await waitFor(
+      "the collector's health check",
+      async () => ((await fetch(`http://${health}/`)).ok ? true : undefined),
+      20_000,
+      () => running.output().slice(-4000),
+    );
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+  return running;
+}
+
+/** Loopback addresses for every port the configs open. */
+export async function collectorPorts() {
+  const [http, grpc, health, telemetry] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  return {
+    otlpUrl: `http://127.0.0.1:${http}/v1/metrics`,
+    env: {
+      TD_OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+      TD_OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+      TD_OTELCOL_HEALTH_ENDPOINT: `127.0.0.1:${health}`,
+      TD_OTELCOL_TELEMETRY_PORT: String(telemetry),
+    },
+  };
+}
+
+/** Posts an OTLP/JSON export request and returns the HTTP status. */
+export async function sendOtlpJson(url: string, body: unknown) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, text: await response.text() };
+}

@@ -121,11 +121,17 @@ function otlpMetric(
   }
 }
 
-/** An ExportMetricsServiceRequest in OTLP/JSON with every metric given. */
-export function exportRequest(metrics: readonly CatalogMetric[]): unknown {
-  const nowMillis = Date.now();
-  const nowNanos = `${BigInt(nowMillis) * 1_000_000n}`;
-  const startNanos = `${BigInt(nowMillis - 60_000) * 1_000_000n}`;
+/**
+ * An ExportMetricsServiceRequest in OTLP/JSON with every metric given. Sums
+ * and histograms start at `startMillis`, as a process that started then
+ * would report them; a later reading of the same series keeps it.
+ */
+export function exportRequest(
+  metrics: readonly CatalogMetric[],
+  startMillis = Date.now() - 60_000,
+): unknown {
+  const nowNanos = `${BigInt(Date.now()) * 1_000_000n}`;
+  const startNanos = `${BigInt(startMillis) * 1_000_000n}`;
   const resource = Object.entries(SMOKE_RESOURCE).map(([k, v]) =>
     attribute(k, v),
   );
