@@ -1,5 +1,9 @@
 export * from "./metrics/index.js";
 export type * from "./query/model.js";
+export { QueryError } from "./query/model.js";
+export { parseStatistic, statisticName } from "./query/statistic.js";
+export { resolveMetric, UnknownMetricError } from "./query/resolve.js";
+export * from "./manager.js";
 export * from "./store/types.js";
 export {
   metrics,

@@ -6,6 +6,10 @@
 import { Command } from "commander";
 import { DiagConsoleLogger, DiagLogLevel, diag } from "@opentelemetry/api";
 import { UsageError } from "./errors.js";
+import * as collector from "./commands/collector.js";
+import * as retention from "./commands/retention.js";
+import * as stats from "./commands/stats.js";
+import * as status from "./commands/status.js";
 
 const program = new Command("td-monitor")
   .description(
@@ -22,7 +26,12 @@ const program = new Command("td-monitor")
   });
 
 // Each command module adds itself to the program; keep this list sorted.
-const commandModules: Array<{ register(program: Command): void }> = [];
+const commandModules: Array<{ register(program: Command): void }> = [
+  collector,
+  retention,
+  stats,
+  status,
+];
 for (const module of commandModules) module.register(program);
 
 function verboseRequested(): boolean {

@@ -88,7 +88,9 @@ export function resultUnit(
   unit: string,
   statistic: Statistic,
 ): string {
-  if (statistic.kind === "rate") return `${unit}/s`;
+  if (statistic.kind === "rate") {
+    return shape === "histogram" ? "{observation}/s" : `${unit}/s`;
+  }
   if (statistic.kind === "count") {
     return shape === "histogram" ? "{observation}" : "{sample}";
   }

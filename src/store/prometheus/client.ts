@@ -234,10 +234,13 @@ export function redact(text: string): string {
 }
 
 function describeNetworkError(error: unknown): string {
+  // fetch wraps the socket's error ("fetch failed"); its cause says what happened.
   const cause = (error as { cause?: { code?: string; message?: string } })
     .cause;
-  if (cause?.code !== undefined)
-    return `${cause.code} (${cause.message ?? ""})`.replace(" ()", "");
+  if (cause?.code !== undefined) {
+    return cause.message ? `${cause.code} (${cause.message})` : cause.code;
+  }
+  if (cause?.message !== undefined) return cause.message;
   return error instanceof Error ? error.message : String(error);
 }
 

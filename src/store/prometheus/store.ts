@@ -67,6 +67,21 @@ export class PrometheusStore implements MetricStore {
     };
   }
 
+  /**
+   * Evaluates raw PromQL at one time, for alert rules that carry an `expr`;
+   * one result per returned series, its labels without `__name__`.
+   */
+  async instantQuery(
+    expr: string,
+    timeMillis: number,
+  ): Promise<SeriesResult[]> {
+    const series = await this.client.instant(expr, timeMillis);
+    return series.map(({ labels: { __name__: _, ...labels }, points }) => ({
+      labels,
+      value: points.at(-1)?.[1] ?? NaN,
+    }));
+  }
+
   async listSeries(
     metric: string,
     startMillis: number,

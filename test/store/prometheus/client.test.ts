@@ -165,3 +165,28 @@ describe("PrometheusStore over HTTP", () => {
     );
   });
 });
+
+describe("PrometheusStore.instantQuery", () => {
+  it("runs raw PromQL, labels without __name__", async () => {
+    const url = await serve(() => [
+      200,
+      {
+        status: "success",
+        data: {
+          resultType: "vector",
+          result: [
+            {
+              metric: { __name__: "up", job: "td" },
+              value: [1_700_000_000, "1"],
+            },
+          ],
+        },
+      },
+    ]);
+    const results = await new PrometheusStore({ url }).instantQuery(
+      "up",
+      1_700_000_000_000,
+    );
+    expect(results).toEqual([{ labels: { job: "td" }, value: 1 }]);
+  });
+});

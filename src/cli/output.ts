@@ -1,0 +1,110 @@
+/**
+ * How reading commands print: JSON for `--json` (NaN and infinities as null),
+ * values with human units, and colour only on a terminal that wants it.
+ */
+
+/** Whether to colour a stream: a TTY, and neither NO_COLOR nor TERM=dumb. */
+export function useColour(
+  stream: NodeJS.WriteStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
+}
+
+/** ANSI styles that are no-ops when colour is off. */
+export function styles(colour: boolean) {
+  const wrap = (code: string) => (text: string) =>
+    colour ? `\u001b[${code}m${text}\u001b[0m` : text;
+  return {
+    bold: wrap("1"),
+    dim: wrap("2"),
+    red: wrap("31"),
+    yellow: wrap("33"),
+    green: wrap("32"),
+  };
+}
+
+/** Writes a value as indented JSON; numbers JSON cannot hold become null. */
+export function printJson(value: unknown): void {
+  process.stdout.write(
+    `${JSON.stringify(value, (_key, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)}\n`,
+  );
+}
+
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/**
+ * A value with its UCUM unit for people: seconds scaled to ms or µs, bytes
+ * to KiB…, fractions (`1`) as percent, annotations (`{document}/s`) as
+ * words; `—` for no value.
+ *
+ * @example formatValue(0.0504, "s") // "50.4 ms"
+ */
+export function formatValue(
+  value: number | null | undefined,
+  unit: string,
+): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return "—";
+  if (!Number.isFinite(value)) return value > 0 ? "+Inf" : "-Inf";
+  const [base = "", per] = unit.split("/", 2);
+  const suffix = per === undefined ? "" : `/${per}`;
+  if (base === "s" && per === undefined) return seconds(value);
+  if (base === "By") return `${bytes(value)}${suffix}`;
+  if (base === "1" && per === undefined) return `${number(value * 100)} %`;
+  const word = base.replace(/^\{(.*)\}$/, "$1");
+  return `${number(value)} ${word === "1" ? "" : word}${suffix}`.replace(
+    / $/,
+    "",
+  );
+}
+
+function seconds(value: number): string {
+  const size = Math.abs(value);
+  if (size !== 0 && size < 1e-3) return `${number(value * 1e6)} µs`;
+  if (size !== 0 && size < 1) return `${number(value * 1e3)} ms`;
+  return `${number(value)} s`;
+}
+
+function bytes(value: number): string {
+  let scaled = value;
+  let unit = 0;
+  while (Math.abs(scaled) >= 1024 && unit < BYTE_UNITS.length - 1) {
+    scaled /= 1024;
+    unit += 1;
+  }
+  return `${number(scaled)} ${BYTE_UNITS[unit]}`;
+}
+
+/** Up to 4 significant digits, without trailing zeros or exponent for everyday sizes. */
+export function number(value: number): string {
+  if (value === 0) return "0";
+  if (Math.abs(value) >= 1e4 || Number.isInteger(value))
+    return Math.round(value).toLocaleString("en-US");
+  return String(Number(value.toPrecision(4)));
+}
+
+/** Lines of columns padded to the widest cell. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach(
+      (cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))),
+    );
+  }
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) =>
+          i === row.length - 1
+            ? cell
+            : cell + " ".repeat((widths[i] ?? 0) - visibleLength(cell)),
+        )
+        .join("  "),
+    )
+    .join("\n");
+}
+
+function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, "").length;
+}

@@ -1,0 +1,444 @@
+/**
+ * `MonitoringManager`: the programmatic face of the readers. What
+ * `td-monitor status` and `td-monitor stats` print, as objects.
+ *
+ * @example
+ * const manager = new MonitoringManager({ store: "prometheus:http://127.0.0.1:9090" });
+ * await manager.collectMetrics();
+ * console.log(manager.getStatus().system.cpu.usedPercent);
+ * const latency = await manager.getMetricStats("api_latency", { start: Date.now() - 3_600_000, end: Date.now() });
+ * await manager.close();
+ */
+import path from "node:path";
+import { diag } from "@opentelemetry/api";
+import { AlertStore } from "./alerts/alert-store.js";
+import { SEVERITIES, type Severity } from "./alerts/rule.js";
+import type { CatalogMetric } from "./metrics/catalog.js";
+import type {
+  AttributeFilter,
+  MetricShape,
+  Query,
+  QueryResult,
+  Statistic,
+} from "./query/model.js";
+import { resolveMetric } from "./query/resolve.js";
+import { isDefinedFor, resultUnit } from "./query/statistic.js";
+import { resolveDataDir } from "./store/embedded/paths.js";
+import { openStore, parseStoreSpec } from "./store/open-store.js";
+import type { MetricStore } from "./store/types.js";
+
+/** Options of {@link MonitoringManager}. */
+export interface MonitoringManagerOptions {
+  /**
+   * The store to read: a MetricStore, or a `--store` value such as
+   * `embedded:data/monitoring` or `prometheus:http://127.0.0.1:9090`.
+   * Default: `TD_MONITORING_STORE`, else the embedded store.
+   */
+  readonly store?: MetricStore | string;
+  /** Where the alert evaluator keeps its state. Default: `<data dir>/alerts`. */
+  readonly alertsDir?: string;
+  /** The window of the status' rates and latencies. Default 300. */
+  readonly statusWindowSeconds?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Epoch milliseconds now; for tests. */
+  readonly clock?: () => number;
+}
+
+/** A time as epoch milliseconds or a Date. */
+export type TimeInput = number | Date;
+
+/** What to compute stats over. */
+export interface StatsOptions {
+  readonly start: TimeInput;
+  /** Default: now. */
+  readonly end?: TimeInput;
+  readonly filters?: readonly AttributeFilter[];
+  /** Attribute keys to break the stats down by. */
+  readonly groupBy?: readonly string[];
+}
+
+/** The statistics `stats` reports, in the order it prints them. */
+export const STAT_NAMES = [
+  "avg",
+  "min",
+  "max",
+  "p50",
+  "p95",
+  "p99",
+  "count",
+  "rate",
+  "increase",
+  "last",
+] as const;
+export type StatName = (typeof STAT_NAMES)[number];
+
+/** One value per statistic; null where the shape does not define it or the data gives none. */
+export type StatValues = Record<StatName, number | null>;
+
+/** The stats of a metric over a time range. */
+export interface MetricStats extends StatValues {
+  /** The catalog name. */
+  readonly metric: string;
+  readonly shape: MetricShape;
+  /** The metric's unit. */
+  readonly unit: string;
+  /** The unit of each statistic; null where the shape does not define it. */
+  readonly units: Record<StatName, string | null>;
+  readonly startMillis: number;
+  readonly endMillis: number;
+  /** Per group when a group-by was asked for, ordered by labels. */
+  readonly groups: ReadonlyArray<{
+    readonly labels: Readonly<Record<string, string>>;
+    readonly values: StatValues;
+  }>;
+}
+
+/** The state of the host, the service and its users at one time. */
+export interface Status {
+  readonly timeMillis: number;
+  readonly windowSeconds: number;
+  readonly store: string;
+  readonly system: {
+    readonly cpu: { readonly usedPercent: number | null };
+    readonly memory: { readonly usedPercent: number | null };
+    readonly disk: ReadonlyArray<{
+      readonly mountpoint: string;
+      readonly usedPercent: number;
+    }>;
+    readonly network: {
+      readonly receiveBytesPerSecond: number | null;
+      readonly transmitBytesPerSecond: number | null;
+    };
+  };
+  readonly application: {
+    readonly requestsPerSecond: number | null;
+    readonly latencyP95Seconds: number | null;
+    /** Requests with an `error.type` (5xx, aborted) over all requests. */
+    readonly errorRatePercent: number | null;
+    readonly documentsPerSecond: number | null;
+  };
+  readonly users: {
+    /** Distinct users by window (`5m`, `1h`, `24h`). */
+    readonly active: Readonly<Record<string, number>>;
+    readonly sessions: number | null;
+  };
+  /** Firing alerts by severity; null when the alert state cannot be read. */
+  readonly alerts: Readonly<Record<Severity, number>> | null;
+}
+
+const STATISTICS: Record<StatName, Statistic> = {
+  avg: { kind: "avg" },
+  min: { kind: "min" },
+  max: { kind: "max" },
+  p50: { kind: "quantile", q: 0.5 },
+  p95: { kind: "quantile", q: 0.95 },
+  p99: { kind: "quantile", q: 0.99 },
+  count: { kind: "count" },
+  rate: { kind: "rate" },
+  increase: { kind: "increase" },
+  last: { kind: "last" },
+};
+
+/** Reads status and stats from one store. */
+export class MonitoringManager {
+  private store: MetricStore | undefined;
+  private readonly storeChoice: MetricStore | string | undefined;
+  private readonly alertsDir: string;
+  private readonly statusWindowSeconds: number;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly clock: () => number;
+  private status: Status | undefined;
+
+  constructor(options: MonitoringManagerOptions = {}) {
+    const { env = process.env, clock = Date.now } = options;
+    const { statusWindowSeconds = 300 } = options;
+    if (!(statusWindowSeconds > 0)) {
+      throw new RangeError(
+        `statusWindowSeconds must be a positive number, got ${statusWindowSeconds}`,
+      );
+    }
+    this.storeChoice = options.store;
+    this.env = env;
+    this.clock = clock;
+    this.statusWindowSeconds = statusWindowSeconds;
+    this.alertsDir =
+      options.alertsDir ?? path.join(resolveDataDir(undefined, env), "alerts");
+  }
+
+  /** The store, opened on first use so that constructing never fails on I/O. */
+  getStore(): MetricStore {
+    if (this.store !== undefined) return this.store;
+    const choice = this.storeChoice;
+    this.store =
+      typeof choice === "object"
+        ? choice
+        : openStore(parseStoreSpec(choice, this.env));
+    return this.store;
+  }
+
+  /** Answers one query in the query model. */
+  async query(query: Query): Promise<QueryResult> {
+    return this.getStore().query(query);
+  }
+
+  /** Reads the status from the store; `getStatus()` returns it afterwards. */
+  async collectMetrics(): Promise<Status> {
+    this.status = await readStatus(
+      this.getStore(),
+      this.clock(),
+      this.statusWindowSeconds,
+      () => firingBySeverity(this.alertsDir),
+    );
+    return this.status;
+  }
+
+  /** The status of the last `collectMetrics()`; throws before the first. */
+  getStatus(): Status {
+    if (this.status === undefined) {
+      throw new Error("no status yet; await manager.collectMetrics() first");
+    }
+    return this.status;
+  }
+
+  /**
+   * avg, min, max, p50, p95, p99, count, rate, increase and last of a metric
+   * (catalog name, Prometheus name or alias) over a time range, each with
+   * its unit; statistics the metric's shape does not define are null.
+   */
+  async getMetricStats(
+    metric: string,
+    options: StatsOptions,
+  ): Promise<MetricStats> {
+    const entry = resolveMetric(metric);
+    const startMillis = toMillis(options.start);
+    const endMillis =
+      options.end === undefined ? this.clock() : toMillis(options.end);
+    const base = {
+      metric: entry.name,
+      startMillis,
+      endMillis,
+      filters: options.filters ?? [],
+    };
+    const store = this.getStore();
+    const groupBy = options.groupBy ?? [];
+    const [overall, grouped] = await Promise.all([
+      statValues(store, entry, { ...base, groupBy: [] }),
+      groupBy.length === 0
+        ? Promise.resolve([])
+        : statValues(store, entry, { ...base, groupBy }),
+    ]);
+    return {
+      ...(overall[0]?.values ?? emptyValues()),
+      metric: entry.name,
+      shape: entry.shape,
+      unit: entry.unit,
+      units: statUnits(entry),
+      startMillis,
+      endMillis,
+      groups: grouped,
+    };
+  }
+
+  /** Closes the store; safe to call twice. */
+  async close(): Promise<void> {
+    const store = this.store;
+    this.store = undefined;
+    // A store passed in belongs to the caller.
+    if (store !== undefined && typeof this.storeChoice !== "object") {
+      await store.close();
+    }
+  }
+}
+
+function toMillis(time: TimeInput): number {
+  return time instanceof Date ? time.getTime() : time;
+}
+
+function emptyValues(): StatValues {
+  return Object.fromEntries(
+    STAT_NAMES.map((name) => [name, null]),
+  ) as StatValues;
+}
+
+function statUnits(metric: CatalogMetric): Record<StatName, string | null> {
+  const entries = STAT_NAMES.map((name) => {
+    const statistic = STATISTICS[name];
+    return [
+      name,
+      isDefinedFor(metric.shape, statistic)
+        ? resultUnit(metric.shape, metric.unit, statistic)
+        : null,
+    ];
+  });
+  return Object.fromEntries(entries) as Record<StatName, string | null>;
+}
+
+type BaseQuery = Omit<Query, "statistic">;
+
+/** Every defined statistic, one query each, joined by group. */
+async function statValues(
+  store: MetricStore,
+  metric: CatalogMetric,
+  base: BaseQuery,
+): Promise<Array<{ labels: Record<string, string>; values: StatValues }>> {
+  const names = STAT_NAMES.filter((name) =>
+    isDefinedFor(metric.shape, STATISTICS[name]),
+  );
+  const results = await Promise.all(
+    names.map((name) => store.query({ ...base, statistic: STATISTICS[name] })),
+  );
+  const groups = new Map<
+    string,
+    { labels: Record<string, string>; values: StatValues }
+  >();
+  results.forEach((result, i) => {
+    for (const { labels, value } of result.series) {
+      const key = JSON.stringify(labels);
+      const group = groups.get(key) ?? { labels, values: emptyValues() };
+      group.values[names[i] as StatName] = Number.isNaN(value) ? null : value;
+      groups.set(key, group);
+    }
+  });
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, group]) => group);
+}
+
+/** The status at `nowMillis`: every figure one query over the window before it. */
+async function readStatus(
+  store: MetricStore,
+  nowMillis: number,
+  windowSeconds: number,
+  readAlerts: () => Promise<Status["alerts"]>,
+): Promise<Status> {
+  const ask = (
+    metric: string,
+    statistic: Statistic,
+    filters: readonly AttributeFilter[] = [],
+    groupBy: readonly string[] = [],
+  ) =>
+    store.query({
+      metric,
+      statistic,
+      startMillis: nowMillis - windowSeconds * 1000,
+      endMillis: nowMillis,
+      filters,
+      groupBy,
+    });
+  const last = { kind: "last" } as const;
+  const rate = { kind: "rate" } as const;
+  const hasError = [{ key: "error.type", op: "!=", value: "" }] as const;
+  const latency = "http.server.request.duration";
+
+  const [idle, memory, disks, network, requests, errors, p95, documents] =
+    await Promise.all([
+      ask("system.cpu.utilization", last, [
+        { key: "system.cpu.state", op: "=", value: "idle" },
+      ]),
+      ask("system.memory.utilization", last, [
+        { key: "system.memory.state", op: "=", value: "used" },
+      ]),
+      ask(
+        "system.filesystem.utilization",
+        last,
+        [],
+        ["system.filesystem.mountpoint"],
+      ),
+      ask("system.network.io", rate, [], ["network.io.direction"]),
+      ask(latency, rate),
+      ask(latency, rate, hasError),
+      ask(latency, { kind: "quantile", q: 0.95 }),
+      ask("td.documents.processed", rate),
+    ]);
+  const [users, sessions, alerts] = await Promise.all([
+    ask("td.users.active", last, [], ["td.users.window"]),
+    ask("td.sessions.active", { kind: "sum" }),
+    readAlerts(),
+  ]);
+
+  const idleFraction = single(idle);
+  const requestRate = single(requests);
+  return {
+    timeMillis: nowMillis,
+    windowSeconds,
+    store: store.description,
+    system: {
+      cpu: {
+        usedPercent: idleFraction === null ? null : (1 - idleFraction) * 100,
+      },
+      memory: { usedPercent: percent(single(memory)) },
+      disk: disks.series.map(({ labels, value }) => ({
+        mountpoint: labels["system.filesystem.mountpoint"] ?? "",
+        usedPercent: value * 100,
+      })),
+      network: {
+        receiveBytesPerSecond: byLabel(
+          network,
+          "network.io.direction",
+          "receive",
+        ),
+        transmitBytesPerSecond: byLabel(
+          network,
+          "network.io.direction",
+          "transmit",
+        ),
+      },
+    },
+    application: {
+      requestsPerSecond: requestRate,
+      latencyP95Seconds: single(p95),
+      errorRatePercent:
+        requestRate === null || requestRate === 0
+          ? null
+          : ((single(errors) ?? 0) / requestRate) * 100,
+      documentsPerSecond: single(documents),
+    },
+    users: {
+      active: Object.fromEntries(
+        users.series.map(({ labels, value }) => [
+          labels["td.users.window"] ?? "",
+          value,
+        ]),
+      ),
+      sessions: single(sessions),
+    },
+    alerts,
+  };
+}
+
+/** The only value of an ungrouped result; null without data. */
+function single(result: QueryResult): number | null {
+  const value = result.series[0]?.value;
+  return value === undefined || Number.isNaN(value) ? null : value;
+}
+
+function percent(fraction: number | null): number | null {
+  return fraction === null ? null : fraction * 100;
+}
+
+function byLabel(
+  result: QueryResult,
+  key: string,
+  value: string,
+): number | null {
+  return result.series.find((s) => s.labels[key] === value)?.value ?? null;
+}
+
+async function firingBySeverity(alertsDir: string): Promise<Status["alerts"]> {
+  try {
+    const active = await new AlertStore(alertsDir).getActiveAlerts();
+    const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<
+      Severity,
+      number
+    >;
+    for (const alert of active) {
+      if (alert.state === "firing") counts[alert.severity] += 1;
+    }
+    return counts;
+  } catch (error) {
+    diag.warn(
+      `status: cannot read the alert state in ${alertsDir}: ${(error as Error).message}`,
+    );
+    return null;
+  }
+}
