@@ -3,14 +3,10 @@
  * store, and backfilled into a real Prometheus: the report's figures equal
  * the values computed by hand (in the comments), through both stores.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OtlpReceiver } from "../../src/receiver/server.js";
 import { buildReport } from "../../src/report/build.js";
 import type { Figure, Report } from "../../src/report/types.js";
-import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
 import { EmbeddedStore } from "../../src/store/embedded/query.js";
 import { PrometheusStore } from "../../src/store/prometheus/store.js";
 import {
@@ -25,8 +21,8 @@ import {
   HOUR,
   T0,
   openMetrics,
-  otlpRequests,
 } from "./dataset.js";
+import { loadDataSet } from "./sample-report.js";
 
 const iso = (millis: number) => new Date(millis).toISOString();
 const MINUTE = 60_000;
@@ -180,23 +176,7 @@ describe("report over the deterministic data set", () => {
   let fromEmbedded: Report;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "td-report-"));
-    const db = EmbeddedDatabase.open(dataDir);
-    const receiver = new OtlpReceiver(db, { port: 0 });
-    try {
-      const { url } = await receiver.listen();
-      for (const body of otlpRequests()) {
-        const response = await fetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-        });
-        expect(response.status, await response.text()).toBe(200);
-      }
-    } finally {
-      await receiver.close();
-      db.close();
-    }
+    dataDir = await loadDataSet();
     embedded = EmbeddedStore.open(dataDir);
     fromEmbedded = await buildReport(embedded, options);
   });

@@ -20,6 +20,12 @@ export function formatNumber(figure: Figure, digits = 3): string {
   return figure.value === null ? NO_VALUE : round(figure.value, digits);
 }
 
+/** A p-value: small ones as `< 0.001`. */
+export function formatPValue(figure: Figure): string {
+  if (figure.value === null) return NO_VALUE;
+  return figure.value < 0.001 ? "< 0.001" : round(figure.value, 2);
+}
+
 /** A signed figure, for changes and slopes. */
 export function formatSigned(figure: Figure): string {
   if (figure.value === null) return NO_VALUE;

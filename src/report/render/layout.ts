@@ -18,6 +18,7 @@ import type { Block, Layout } from "./blocks.js";
 import {
   formatFigure as f,
   formatNumber,
+  formatPValue,
   formatSigned,
   formatTime,
 } from "./format.js";
@@ -360,8 +361,8 @@ function trendBlocks(t: TrendsSection): Block[] {
         f(i.previous),
         formatSigned(i.change),
         formatSigned(i.slope),
-        formatNumber(i.changePValue, 2),
-        formatNumber(i.slopePValue, 2),
+        formatPValue(i.changePValue),
+        formatPValue(i.slopePValue),
         i.notable ? "stands out" : "",
       ]),
     ),

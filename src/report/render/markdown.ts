@@ -21,16 +21,16 @@ export function renderMarkdown(report: Report): string {
 }
 
 /**
- * Escapes text for Markdown: HTML characters as entities, Markdown
- * punctuation with a backslash, and newlines and pipes that would break a
- * table cell.
+ * Escapes text for Markdown: HTML characters as entities, so a label cannot
+ * open a tag; and with a backslash the punctuation that makes emphasis,
+ * code, links or a table cell. Control characters (newlines too) go first.
  */
 export function escapeMarkdown(text: string): string {
   return clean(text)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
-    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, "\\$&");
+    .replace(/[\\`*_[\]|~]/g, "\\$&");
 }
 
 function blockLines(block: Block): string[] {

@@ -4,6 +4,7 @@
  */
 import { ask, figure, ratio, single, type ReportContext } from "../context.js";
 import { METRICS } from "../metrics.js";
+import { formatFigure, formatTime } from "../render/format.js";
 import type {
   ApplicationSection,
   CapacitySection,
@@ -75,8 +76,8 @@ async function runtimeFigures(ctx: ReportContext) {
   };
 }
 
-const pct = (f: Figure) => `${((f.value ?? 0) * 100).toFixed(1)}%`;
-const ms = (f: Figure) => `${((f.value ?? 0) * 1000).toFixed(1)} ms`;
+const pct = (f: Figure) => formatFigure(f);
+const ms = (f: Figure) => formatFigure(f);
 
 function cacheFindings(app: ApplicationSection): Finding[] {
   const caches = [
@@ -92,7 +93,7 @@ function cacheFindings(app: ApplicationSection): Finding[] {
     .map((c) => ({
       id: "cache.low_hit_ratio",
       title: `Low cache hit ratio (${c.label})`,
-      detail: `${pct(c.hitRatio)} of ${c.lookups.value} lookups hit, under ${pct(figure(THRESHOLDS.cacheHitRatio, "1"))}: review cache keys, size and TTL.`,
+      detail: `${pct(c.hitRatio)} of ${formatFigure(c.lookups)} hit, under ${pct(figure(THRESHOLDS.cacheHitRatio, "1"))}: review cache keys, size and TTL.`,
       figures: { hitRatio: c.hitRatio, lookups: c.lookups },
     }));
 }
@@ -125,7 +126,7 @@ function runtimeFindings(
     findings.push({
       id: "runtime.gc",
       title: "Much time in garbage collection",
-      detail: `${pct(runtime.gcShare)} of the window (${runtime.gcSeconds.value?.toFixed(1)} s) went to GC: look at allocation rates and heap size.`,
+      detail: `${pct(runtime.gcShare)} of the window (${formatFigure(runtime.gcSeconds)}) went to GC: look at allocation rates and heap size.`,
       figures: { gcShare: runtime.gcShare, gcSeconds: runtime.gcSeconds },
     });
   }
@@ -147,7 +148,7 @@ function errorFindings(app: ApplicationSection): Finding[] {
     findings.push({
       id: "http.error_rate",
       title: "High API error rate",
-      detail: `${pct(errorRate)} of ${requests.value} requests ended in a 5xx.`,
+      detail: `${pct(errorRate)} of ${formatFigure(requests)} ended in a 5xx.`,
       figures: { errorRate, requests },
     });
   }
@@ -156,7 +157,7 @@ function errorFindings(app: ApplicationSection): Finding[] {
     findings.push({
       id: "documents.failure_rate",
       title: "Many document failures",
-      detail: `${pct(failureRate)} of ${processed.value} documents failed.`,
+      detail: `${pct(failureRate)} of ${formatFigure(processed)} failed.`,
       figures: { failureRate, processed },
     });
   }
@@ -173,7 +174,7 @@ function capacityFindings(capacity: CapacitySection): Finding[] {
     .map((fs) => ({
       id: "capacity.filesystem_full",
       title: `Filesystem ${fs.label} fills soon`,
-      detail: `At ${pct(fs.utilization)} and growing ${pct(fs.growthPerDay)} a day, it is full by ${fs.fullAt}.`,
+      detail: `At ${pct(fs.utilization)} and growing ${pct(fs.growthPerDay)} a day, it is full by ${formatTime(fs.fullAt)}.`,
       figures: {
         utilization: fs.utilization,
         growthPerDay: fs.growthPerDay,
