@@ -10,7 +10,8 @@
  * exact race, and costs at worst one duplicate notification.
  */
 import { randomUUID } from "node:crypto";
-import { open, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { hostname } from "node:os";
 
 /** A held lease; `release()` is safe to call twice. */
@@ -85,6 +86,7 @@ export async function acquireLease(
   { ttlMillis, waitMillis = 0, clock = Date.now }: LeaseOptions,
 ): Promise<Lease | { readonly heldBy: string }> {
   const token = randomUUID();
+  await mkdir(dirname(path), { recursive: true });
   const deadline = Date.now() + waitMillis;
   for (;;) {
     const content = {

@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { DiagConsoleLogger, DiagLogLevel, diag } from "@opentelemetry/api";
 import { UsageError } from "./errors.js";
+import * as alerts from "./commands/alerts.js";
 import * as collector from "./commands/collector.js";
 import * as retention from "./commands/retention.js";
 import * as stats from "./commands/stats.js";
@@ -27,6 +28,7 @@ const program = new Command("td-monitor")
 
 // Each command module adds itself to the program; keep this list sorted.
 const commandModules: Array<{ register(program: Command): void }> = [
+  alerts,
   collector,
   retention,
   stats,

@@ -1,0 +1,543 @@
+/**
+ * `td-monitor alerts …`: evaluate rules (once, or in a loop), list, show,
+ * resolve, acknowledge and silence alerts, export rules for Prometheus, and
+ * replay rules over stored history.
+ */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { AlertNotFoundError, AlertStore } from "../../alerts/alert-store.js";
+import { Evaluator, type EvaluationReport } from "../../alerts/evaluator.js";
+import { exportPrometheusRules } from "../../alerts/export.js";
+import { formatLabels } from "../../alerts/labels.js";
+import { replay } from "../../alerts/replay.js";
+import {
+  loadRuleFile,
+  RuleFileError,
+  SEVERITIES,
+  type Severity,
+} from "../../alerts/rule.js";
+import type { AlertRecord } from "../../alerts/state-file.js";
+import { resolveDataDir } from "../../store/embedded/paths.js";
+import { openStore, parseStoreSpec } from "../../store/open-store.js";
+import { UsageError } from "../errors.js";
+import { number, printJson, styles, table, useColour } from "../output.js";
+import { addStoreOption, asUsageError } from "../store-flag.js";
+import { StoreUnavailableError, type MetricStore } from "../../store/types.js";
+import { parseDurationFlag, parseTimeFlag } from "../time-flags.js";
+
+/** The rule file shipped with the package. */
+export const DEFAULT_RULES_FILE = fileURLToPath(
+  new URL("../../../rules/default.yaml", import.meta.url),
+);
+
+interface CommonFlags {
+  dataDir?: string;
+  json?: boolean;
+}
+
+function alertsDir(flags: CommonFlags): string {
+  return path.join(resolveDataDir(flags.dataDir), "alerts");
+}
+
+function withDataDir(command: Command): Command {
+  return command.option(
+    "--data-dir <dir>",
+    "data directory (default: $TD_MONITORING_DATA_DIR, else data/monitoring)",
+  );
+}
+
+async function rulesFrom(file: string | undefined) {
+  try {
+    return await loadRuleFile(file ?? DEFAULT_RULES_FILE);
+  } catch (error) {
+    if (error instanceof RuleFileError)
+      throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+function iso(millis: number | undefined): string {
+  return millis === undefined ? "" : new Date(millis).toISOString();
+}
+
+/** An alert for `--json`: times as ISO strings. */
+function alertJson(alert: AlertRecord) {
+  return {
+    ...alert,
+    startedAt: iso(alert.startedAtMillis),
+    firedAt: iso(alert.firedAtMillis) || null,
+    resolvedAt: iso(alert.resolvedAtMillis) || null,
+  };
+}
+
+function severityStyle(severity: Severity, text: string): string {
+  const s = styles(useColour());
+  return severity === "critical"
+    ? s.red(text)
+    : severity === "warning"
+      ? s.yellow(text)
+      : text;
+}
+
+function shortLabels(alert: AlertRecord): string {
+  const rest = Object.entries(alert.labels).filter(([k]) => k !== "alertname");
+  return rest.length === 0 ? "" : formatLabels(Object.fromEntries(rest));
+}
+
+function printReport(
+  report: EvaluationReport,
+  json: boolean | undefined,
+): void {
+  if (json) {
+    printJson(report);
+    return;
+  }
+  const time = iso(report.atMillis);
+  if (report.skipped !== undefined) {
+    process.stdout.write(
+      `${time} skipped: the alert state is held by ${report.skipped}\n`,
+    );
+    return;
+  }
+  const failed = report.rules.filter((r) => r.error !== undefined);
+  process.stdout.write(
+    `${time} evaluated ${report.rules.length} rules (${failed.length} failed), ${report.transitions.length} transitions, ${report.notifications.sent} notifications sent, ${report.notifications.failed} failed\n`,
+  );
+  for (const t of report.transitions) {
+    process.stdout.write(
+      `  ${t.rule} ${formatLabels(t.labels)}: ${t.from} -> ${t.to}\n`,
+    );
+  }
+  for (const r of failed) process.stderr.write(`  ${r.error}\n`);
+}
+
+/** Adds `alerts` and its subcommands to the program. */
+export function register(program: Command): void {
+  const alerts = program
+    .command("alerts")
+    .description("alert rules, the evaluator, alerts and their history");
+
+  addStoreOption(
+    withDataDir(
+      alerts
+        .command("evaluate")
+        .description(
+          "evaluate the rules once (for cron), or every interval with --every",
+        )
+        .option(
+          "--rules <file>",
+          "rule file (default: the package's rules/default.yaml)",
+        )
+        .option(
+          "--every <duration>",
+          "evaluate in a loop at this interval (e.g. 30s) until interrupted",
+        )
+        .option("--json", "print JSON"),
+    ),
+  ).action(runEvaluate);
+
+  withDataDir(
+    alerts
+      .command("list")
+      .description("alerts, most severe and most recent first")
+      .option("--state <state>", "pending, firing or resolved")
+      .option("--severity <severity>", SEVERITIES.join(", "))
+      .option(
+        "--since <time>",
+        "alerts active at or after: a duration back (7d) or a time",
+      )
+      .option("--json", "print JSON"),
+  ).action(runList);
+
+  withDataDir(
+    alerts
+      .command("show")
+      .description("one alert in full")
+      .argument("<id>", "alert id or a unique prefix")
+      .option("--json", "print JSON"),
+  ).action(runShow);
+
+  withDataDir(
+    alerts
+      .command("resolve")
+      .description(
+        "resolve an alert by hand; if its condition still holds, a new alert starts (see docs/alerts.md)",
+      )
+      .argument("<id>", "alert id or a unique prefix")
+      .requiredOption("--note <text>", "why it is resolved")
+      .option("--json", "print JSON"),
+  ).action(runResolve);
+
+  withDataDir(
+    alerts
+      .command("ack")
+      .description("acknowledge an alert: no repeat notifications")
+      .argument("<id>", "alert id or a unique prefix")
+      .option("--json", "print JSON"),
+  ).action(runAck);
+
+  withDataDir(
+    alerts
+      .command("silence")
+      .description(
+        "hold back notifications of alerts whose labels match, for a while",
+      )
+      .requiredOption(
+        "--match <k=v>",
+        "label equality (alertname, severity or any label); repeatable",
+        (v: string, all: string[] = []) => [...all, v],
+      )
+      .requiredOption("--for <duration>", "how long, e.g. 2h")
+      .option("--comment <text>", "why")
+      .option("--json", "print JSON"),
+  ).action(runSilence);
+
+  alerts
+    .command("export")
+    .description("write the rules as Prometheus alerting rules")
+    .option(
+      "--rules <file>",
+      "rule file (default: the package's rules/default.yaml)",
+    )
+    .requiredOption("--format <format>", "prometheus")
+    .option("--output <file>", "write here instead of standard output")
+    .action(runExport);
+
+  addStoreOption(
+    alerts
+      .command("replay")
+      .description(
+        "evaluate rules over stored history and list when each would have fired and resolved",
+      )
+      .option(
+        "--rules <file>",
+        "rule file (default: the package's rules/default.yaml)",
+      )
+      .option("--since <time>", "start: a duration back (7d) or a time", "7d")
+      .option("--until <time>", "end (default: now)")
+      .option("--step <duration>", "evaluation step", "1m")
+      .option("--json", "print JSON"),
+  ).action(runReplay);
+}
+
+async function runEvaluate(
+  flags: CommonFlags & { rules?: string; every?: string; store?: string },
+): Promise<void> {
+  const rules = await rulesFrom(flags.rules);
+  const intervalSeconds =
+    flags.every === undefined
+      ? undefined
+      : parseDurationFlag("--every", flags.every);
+  const store = openOrStub(flags.store);
+  try {
+    const evaluator = new Evaluator({
+      store,
+      rules,
+      alertsDir: alertsDir(flags),
+    });
+    if (intervalSeconds === undefined) {
+      const report = await evaluator.evaluateOnce();
+      printReport(report, flags.json);
+      if (report.rules.some((r) => r.error !== undefined)) process.exitCode = 1;
+      return;
+    }
+    // Until SIGINT or SIGTERM: the evaluation in progress finishes first.
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+    while (!stop.signal.aborted) {
+      const started = Date.now();
+      try {
+        printReport(await evaluator.evaluateOnce(), flags.json);
+      } catch (error) {
+        process.stderr.write(
+          `td-monitor: evaluation failed: ${(error as Error).message}\n`,
+        );
+      }
+      const wait = Math.max(0, intervalSeconds * 1000 - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        stop.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+  } catch (error) {
+    throw asUsageError(error);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The store, or one whose every query fails with the reason it could not be
+ * opened: the evaluator then records the outage, holds every alert and
+ * raises its own alert, instead of the job dying before it can say so.
+ */
+function openOrStub(flag: string | undefined): MetricStore {
+  const spec = parseStoreSpec(flag);
+  try {
+    return openStore(spec);
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    const fail = () => Promise.reject(error);
+    return {
+      description: error.store,
+      query: fail,
+      listSeries: fail,
+      close: () => Promise.resolve(),
+    };
+  }
+}
+
+async function runList(
+  flags: CommonFlags & { state?: string; severity?: string; since?: string },
+): Promise<void> {
+  if (
+    flags.state !== undefined &&
+    !["pending", "firing", "resolved"].includes(flags.state)
+  ) {
+    throw new UsageError(
+      `--state "${flags.state}" is not a state; expected pending, firing or resolved`,
+    );
+  }
+  if (
+    flags.severity !== undefined &&
+    !(SEVERITIES as readonly string[]).includes(flags.severity)
+  ) {
+    throw new UsageError(
+      `--severity "${flags.severity}" is not a severity; expected ${SEVERITIES.join(", ")}`,
+    );
+  }
+  const list = await new AlertStore(alertsDir(flags)).list({
+    ...(flags.state === undefined
+      ? {}
+      : { state: flags.state as AlertRecord["state"] }),
+    ...(flags.severity === undefined
+      ? {}
+      : { severity: flags.severity as Severity }),
+    ...(flags.since === undefined
+      ? {}
+      : { sinceMillis: parseTimeFlag("--since", flags.since, Date.now()) }),
+  });
+  if (flags.json) {
+    printJson(list.map(alertJson));
+    return;
+  }
+  if (list.length === 0) {
+    process.stdout.write("no alerts\n");
+    return;
+  }
+  const rows = list.map((a) => [
+    a.id,
+    a.state,
+    severityStyle(a.severity, a.severity),
+    a.rule,
+    shortLabels(a),
+    number(a.value),
+    iso(a.firedAtMillis ?? a.startedAtMillis),
+    a.message,
+  ]);
+  process.stdout.write(
+    `${table([["ID", "STATE", "SEVERITY", "RULE", "LABELS", "VALUE", "SINCE", "MESSAGE"], ...rows])}\n`,
+  );
+}
+
+function describeAlert(a: AlertRecord): string {
+  const lines = [
+    `${a.id}  ${a.rule}  ${a.state}  ${severityStyle(a.severity, a.severity)}`,
+    `message:    ${a.message}`,
+    `labels:     ${formatLabels(a.labels)}`,
+    `value:      ${number(a.value)} (threshold ${number(a.threshold)}, peak ${number(a.peakValue)})`,
+    `started:    ${iso(a.startedAtMillis)}`,
+    `fired:      ${iso(a.firedAtMillis) || "—"}`,
+    `resolved:   ${iso(a.resolvedAtMillis) || "—"}${a.resolvedBy === undefined ? "" : a.resolvedBy.kind === "manual" ? ` by ${a.resolvedBy.by}: ${a.resolvedBy.note}` : " automatically"}`,
+  ];
+  if (a.acknowledgedAtMillis !== undefined)
+    lines.push(
+      `acked:      ${iso(a.acknowledgedAtMillis)} by ${a.acknowledgedBy ?? "?"}`,
+    );
+  if (a.runbook !== undefined) lines.push(`runbook:    ${a.runbook}`);
+  if (a.lastError !== undefined) lines.push(`last error: ${a.lastError}`);
+  for (const c of a.context ?? [])
+    lines.push(
+      `changed:    ${c.metric} (${c.statistic}) ${number(c.before)} -> ${number(c.after)}`,
+    );
+  for (const n of a.notifications) {
+    lines.push(
+      `notified:   ${iso(n.atMillis)} ${n.receiver} ${n.reason} ${n.ok ? "ok" : `failed: ${n.error ?? ""}`} (${n.attempts} attempts)`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function byId<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AlertNotFoundError)
+      throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+}
+
+async function runShow(id: string, flags: CommonFlags): Promise<void> {
+  const alert = await byId(() => new AlertStore(alertsDir(flags)).get(id));
+  if (flags.json) printJson(alertJson(alert));
+  else process.stdout.write(`${describeAlert(alert)}\n`);
+}
+
+async function runResolve(
+  id: string,
+  flags: CommonFlags & { note: string },
+): Promise<void> {
+  const alert = await byId(() =>
+    new AlertStore(alertsDir(flags)).resolve(id, flags.note),
+  );
+  if (flags.json) printJson(alertJson(alert));
+  else
+    process.stdout.write(
+      `resolved ${alert.id} (${alert.rule}); the resolution is notified at the next evaluation\n`,
+    );
+}
+
+async function runAck(id: string, flags: CommonFlags): Promise<void> {
+  const alert = await byId(() =>
+    new AlertStore(alertsDir(flags)).acknowledge(id),
+  );
+  if (flags.json) printJson(alertJson(alert));
+  else process.stdout.write(`acknowledged ${alert.id} (${alert.rule})\n`);
+}
+
+async function runSilence(
+  flags: CommonFlags & { match: string[]; for: string; comment?: string },
+): Promise<void> {
+  const matchers: Record<string, string> = {};
+  for (const pair of flags.match) {
+    const at = pair.indexOf("=");
+    if (at <= 0)
+      throw new UsageError(
+        `--match "${pair}" is not key=value (e.g. --match severity=warning)`,
+      );
+    matchers[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
+  }
+  const seconds = parseDurationFlag("--for", flags.for);
+  const silence = await new AlertStore(alertsDir(flags)).silence(
+    matchers,
+    seconds,
+    flags.comment,
+  );
+  if (flags.json) printJson(silence);
+  else
+    process.stdout.write(
+      `silence ${silence.id} until ${iso(silence.endsAtMillis)} for ${formatLabels(matchers)}\n`,
+    );
+}
+
+async function runExport(flags: {
+  rules?: string;
+  format: string;
+  output?: string;
+}): Promise<void> {
+  if (flags.format !== "prometheus")
+    throw new UsageError(
+      `--format "${flags.format}" is not supported; expected prometheus`,
+    );
+  const exported = exportPrometheusRules(await rulesFrom(flags.rules));
+  for (const { reason } of exported.skipped)
+    process.stderr.write(`td-monitor: not exported: ${reason}\n`);
+  if (flags.output === undefined) process.stdout.write(exported.yaml);
+  else await writeFile(flags.output, exported.yaml);
+}
+
+async function runReplay(flags: {
+  rules?: string;
+  since: string;
+  until?: string;
+  step: string;
+  store?: string;
+  json?: boolean;
+}): Promise<void> {
+  const rules = await rulesFrom(flags.rules);
+  const now = Date.now();
+  const sinceMillis = parseTimeFlag("--since", flags.since, now);
+  const untilMillis =
+    flags.until === undefined
+      ? now
+      : parseTimeFlag("--until", flags.until, now);
+  const stepSeconds = parseDurationFlag("--step", flags.step);
+  const store = openStore(parseStoreSpec(flags.store));
+  // cli-progress draws only on a terminal; piped output stays clean.
+  const bar = new SingleBar({
+    format: "replay [{bar}] {percentage}% {value}/{total} rule-days",
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  let started = false;
+  try {
+    const result = await replay({
+      store,
+      rules,
+      sinceMillis,
+      untilMillis,
+      stepSeconds,
+      onProgress(done, total) {
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(done);
+      },
+    });
+    bar.stop();
+    if (flags.json) {
+      printJson({
+        ...result,
+        episodes: result.episodes.map((e) => ({
+          ...e,
+          pendingAt: iso(e.pendingAtMillis),
+          firedAt: iso(e.firedAtMillis),
+          resolvedAt: iso(e.resolvedAtMillis) || null,
+        })),
+      });
+      return;
+    }
+    for (const { error } of result.errors)
+      process.stderr.write(`td-monitor: ${error}\n`);
+    if (result.episodes.length === 0) {
+      process.stdout.write(
+        `no rule would have fired between ${iso(sinceMillis)} and ${iso(untilMillis)}\n`,
+      );
+      return;
+    }
+    const rows = result.episodes.map((e) => [
+      e.rule,
+      formatLabels(
+        Object.fromEntries(
+          Object.entries(e.labels).filter(([k]) => k !== "alertname"),
+        ),
+      ),
+      severityStyle(e.severity, e.severity),
+      iso(e.firedAtMillis),
+      iso(e.resolvedAtMillis) || "(still firing)",
+      number(e.peakValue),
+    ]);
+    process.stdout.write(
+      `${table([["RULE", "LABELS", "SEVERITY", "FIRED", "RESOLVED", "PEAK"], ...rows])}\n`,
+    );
+    const counts = new Map<string, number>();
+    for (const e of result.episodes)
+      counts.set(e.rule, (counts.get(e.rule) ?? 0) + 1);
+    process.stdout.write(
+      `\n${[...counts].map(([rule, n]) => `${rule}: fired ${n} times`).join("\n")}\n`,
+    );
+  } catch (error) {
+    throw asUsageError(error);
+  } finally {
+    bar.stop();
+    await store.close();
+  }
+}
