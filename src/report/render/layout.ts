@@ -163,7 +163,10 @@ function applicationBlocks(a: ApplicationSection): Block[] {
       ),
       {
         kind: "paragraph",
-        text: `Rate ${f(documents.rate)}; duration p50 ${f(documents.duration.p50)}, p95 ${f(documents.duration.p95)}, p99 ${f(documents.duration.p99)}.`,
+        text:
+          documents.duration.p50.value === null
+            ? `Rate ${f(documents.rate)}.`
+            : `Rate ${f(documents.rate)}; duration p50 ${f(documents.duration.p50)}, p95 ${f(documents.duration.p95)}, p99 ${f(documents.duration.p99)}.`,
       },
     );
   }
