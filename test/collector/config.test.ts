@@ -232,6 +232,7 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
   let collectorEnv: NodeJS.ProcessEnv;
   let prom: Running | undefined;
   let otelcol: Running | undefined;
+  let startPrometheus: () => Promise<void>;
   let sink: Awaited<ReturnType<typeof startOtlpSink>>;
 
   const explain = () =>
@@ -271,17 +272,26 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
       join(scratch, "prometheus.yml"),
       "global:\n  scrape_interval: 1m\n",
     );
-    prom = start(
-      prometheus,
-      [
-        `--config.file=${join(scratch, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(scratch, "prometheus")}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        "--web.enable-remote-write-receiver",
-        "--log.level=warn",
-      ],
-      { cwd: scratch },
-    );
+    startPrometheus = async () => {
+      prom = start(
+        prometheus,
+        [
+          `--config.file=${join(scratch, "prometheus.yml")}`,
+          `--storage.tsdb.path=${join(scratch, "prometheus")}`,
+          `--web.listen-address=127.0.0.1:${promPort}`,
+          "--web.enable-remote-write-receiver",
+          "--log.level=warn",
+        ],
+        { cwd: scratch },
+      );
+      await waitFor(
+        "Prometheus to be ready",
+        async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
+        20_000,
+        explain,
+      );
+    };
+    await startPrometheus();
 
     const ports = await collectorPorts();
     otlpUrl = ports.otlpUrl;
@@ -294,12 +304,6 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
       TD_MONITOR_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
     };
 
-    await waitFor(
-      "Prometheus to be ready",
-      async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
-      20_000,
-      explain,
-    );
     await startPipeline();
     await send(exportRequest(catalog));
   });
@@ -415,13 +419,17 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
     expect([...environments]).toEqual([ENVIRONMENT]);
   });
 
-  it("keeps undelivered points for td-monitor across a collector restart", async () => {
+  it("keeps undelivered points across a collector restart", async () => {
+    // Both destinations are down: td-monitor answers 503, Prometheus is gone.
     const marker = catalog.find((m) => m.name === "td.errors")!;
+    const markerValue = 99;
     sink.state.failing = true;
+    await prom!.stop();
     const delivered = sink.requests.length;
     const rejected = sink.state.rejected;
-    await send(exportRequest([marker]));
-    // The exporter tries, fails, and holds the batch in its persistent queue.
+    await send(exportRequest([marker], { value: markerValue }));
+    // The exporter tries, fails, and holds the batch in its persistent queue;
+    // remote write has it in its write-ahead log by then.
     await waitFor(
       "a rejected delivery",
       async () => (sink.state.rejected > rejected ? true : undefined),
@@ -431,10 +439,12 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
     await otelcol!.stop();
     expect(sink.requests.length).toBe(delivered);
 
+    // Nothing new is sent after the restart: whatever arrives was kept.
     sink.state.failing = false;
     await startPipeline();
+    await startPrometheus();
     const replayed = await waitFor(
-      "the queued batch after the restart",
+      "td-monitor to get the queued batch after the restart",
       async () =>
         sink.requests
           .slice(delivered)
@@ -442,7 +452,16 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
       20_000,
       explain,
     );
-    expect(replayed.body.includes("td.errors")).toBe(true);
+    expect(replayed.body.includes(marker.name)).toBe(true);
+    await waitFor(
+      "Prometheus to get the write-ahead-logged point after the restart",
+      async () => {
+        const [errors] = await query(marker.prometheusName);
+        return Number(errors?.value[1]) === markerValue ? true : undefined;
+      },
+      30_000,
+      explain,
+    );
   });
 });
 
@@ -536,18 +555,11 @@ describe.skipIf(!collector && !inCI)("live overlays", () => {
     // Two cumulative readings of one counter, then a delta counter: SigNoz
     // should get the difference, Grafana Cloud the running totals.
     const startMillis = Date.now() - 60_000;
-    const first = exportRequest([counter, deltaCounter], startMillis);
+    const first = exportRequest([counter, deltaCounter], { startMillis });
     const { status } = await sendOtlpJson(ports.otlpUrl, first);
     expect(status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const second = exportRequest([counter], startMillis) as {
-      resourceMetrics: {
-        scopeMetrics: {
-          metrics: { sum: { dataPoints: { asDouble: number }[] } }[];
-        }[];
-      }[];
-    };
-    second.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.sum.dataPoints[0]!.asDouble = 10;
+    const second = exportRequest([counter], { startMillis, value: 10 });
     expect((await sendOtlpJson(ports.otlpUrl, second)).status).toBe(200);
   });
 

@@ -67,6 +67,7 @@ function otlpMetric(
   metric: CatalogMetric,
   startNanos: string,
   nowNanos: string,
+  value = valueOf(metric),
 ) {
   const point = {
     attributes: attributesOf(metric),
@@ -89,14 +90,14 @@ function otlpMetric(
           aggregationTemporality:
             metric.name === DELTA_METRIC ? DELTA : CUMULATIVE,
           isMonotonic: metric.monotonic,
-          dataPoints: [{ ...point, asDouble: valueOf(metric) }],
+          dataPoints: [{ ...point, asDouble: value }],
         },
       };
     case "gauge":
     case "observable_gauge":
       return {
         ...head,
-        gauge: { dataPoints: [{ ...point, asDouble: valueOf(metric) }] },
+        gauge: { dataPoints: [{ ...point, asDouble: value }] },
       };
     case "histogram": {
       const bounds = metric.buckets ?? [];
@@ -121,14 +122,18 @@ function otlpMetric(
   }
 }
 
-/**
- * An ExportMetricsServiceRequest in OTLP/JSON with every metric given. Sums
- * and histograms start at `startMillis`, as a process that started then
- * would report them; a later reading of the same series keeps it.
- */
+/** How exportRequest fills in points. */
+export interface ExportOptions {
+  /** Start of sums and histograms; a later reading of a series keeps it. */
+  startMillis?: number;
+  /** One value for every sum and gauge point instead of the usual ones. */
+  value?: number;
+}
+
+/** An ExportMetricsServiceRequest in OTLP/JSON with every metric given. */
 export function exportRequest(
   metrics: readonly CatalogMetric[],
-  startMillis = Date.now() - 60_000,
+  { startMillis = Date.now() - 60_000, value }: ExportOptions = {},
 ): unknown {
   const nowNanos = `${BigInt(Date.now()) * 1_000_000n}`;
   const startNanos = `${BigInt(startMillis) * 1_000_000n}`;
@@ -142,7 +147,9 @@ export function exportRequest(
         scopeMetrics: [
           {
             scope: { name: "td-monitoring-smoke", version: "0.0.0" },
-            metrics: metrics.map((m) => otlpMetric(m, startNanos, nowNanos)),
+            metrics: metrics.map((m) =>
+              otlpMetric(m, startNanos, nowNanos, value),
+            ),
           },
         ],
       },
