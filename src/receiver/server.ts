@@ -151,7 +151,7 @@ export class OtlpReceiver {
     request: http.IncomingMessage,
     response: http.ServerResponse,
   ): Promise<void> {
-    const path = (request.url ?? "/").split("?")[0]!;
+    const path = pathOf(request);
     let encoding: OtlpEncoding = "json";
     try {
       checkMethod(request, path);
@@ -265,7 +265,7 @@ export class OtlpReceiver {
     const failure = asHttpError(error);
     this.stats.recordRefused(failure.status, failure.message);
     diag.debug(
-      `collector: ${request.method} ${request.url} ${failure.status}: ${failure.message}`,
+      `collector: ${request.method} ${pathOf(request)} ${failure.status}: ${failure.message}`,
     );
     if (response.headersSent || response.destroyed) return;
 
@@ -294,7 +294,7 @@ export class OtlpReceiver {
   ): void {
     const millis = (performance.now() - startedMillis).toFixed(1);
     diag.debug(
-      `collector: ${request.method} ${request.url} ${status} (${request.headers["content-type"]}, ${request.headers["content-encoding"] ?? "identity"}): ${conversion.points.length} points stored, ${conversion.rejected} rejected, ${conversion.noValue} without value, ${millis} ms`,
+      `collector: ${request.method} ${pathOf(request)} ${status} (${request.headers["content-type"]}, ${request.headers["content-encoding"] ?? "identity"}): ${conversion.points.length} points stored, ${conversion.rejected} rejected, ${conversion.noValue} without value, ${millis} ms`,
     );
     for (const reason of conversion.reasons) {
       diag.debug(`collector: rejected ${reason}`);
@@ -342,6 +342,11 @@ function checkMethod(request: http.IncomingMessage, path: string): void {
   if (request.method !== "POST") {
     throw new HttpError(405, `${path} accepts only POST`, { Allow: "POST" });
   }
+}
+
+/** The path alone: a query string may carry a secret and never reaches a log. */
+function pathOf(request: http.IncomingMessage): string {
+  return (request.url ?? "/").split("?")[0]!;
 }
 
 function mediaType(request: http.IncomingMessage): string {

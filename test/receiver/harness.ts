@@ -165,7 +165,7 @@ export function attributes(map: Record<string, string>) {
 /** A request with one resource and one scope holding these metrics. */
 export function request(
   metrics: unknown[],
-  resource = { "service.name": "svc" },
+  resource: Record<string, string> = { "service.name": "svc" },
 ) {
   return {
     resourceMetrics: [
