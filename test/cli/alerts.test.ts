@@ -1,0 +1,315 @@
+/**
+ * `td-monitor alerts …` as child processes of the built CLI
+ * (`npx tsc -p tsconfig.build.json` first; `npm test` does), over an embedded
+ * store with a CPU series that is high right now, notifying a local webhook.
+ */
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
+
+const CLI = path.resolve("dist/cli/main.js");
+const MINUTE = 60_000;
+
+let dataDir: string;
+let rulesFile: string;
+let server: Server;
+let hookUrl: string;
+const received: Array<{
+  status: string;
+  alerts: Array<{ id: string; labels: Record<string, string> }>;
+}> = [];
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, ...env, NO_COLOR: "1" } },
+      (error, stdout, stderr) => {
+        resolve({
+          code:
+            error === null ? 0 : Number((error as { code?: number }).code ?? 1),
+          stdout,
+          stderr,
+        });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CLI))
+    throw new Error(
+      `${CLI} is missing; run npx tsc -p tsconfig.build.json first`,
+    );
+  dataDir = mkdtempSync(path.join(tmpdir(), "td-alerts-cli-"));
+  const db = EmbeddedDatabase.open(dataDir);
+  const now = Date.now();
+  db.ingest(
+    Array.from({ length: 10 }, (_, i) => ({
+      type: "number" as const,
+      series: {
+        metric: "system.cpu.utilization",
+        kind: "gauge" as const,
+        unit: "1",
+        temporality: "unspecified" as const,
+        monotonic: false,
+        labels: { "host.name": "web-1" },
+      },
+      timeNanos: BigInt(now - (9 - i) * MINUTE) * 1_000_000n,
+      startTimeNanos: BigInt(now - 10 * MINUTE) * 1_000_000n,
+      value: 0.97,
+    })),
+  );
+  db.close();
+  rulesFile = path.join(dataDir, "rules.yaml");
+  writeFileSync(
+    rulesFile,
+    `receivers:
+  - { name: ops, type: webhook, url_env: TEST_HOOK_URL }
+defaults: { receivers: [ops] }
+rules:
+  - id: CpuHigh
+    metric: cpu
+    statistic: max
+    window: 5m
+    group_by: [host.name]
+    condition: ">"
+    threshold: 0.9
+    severity: critical
+    message: "CPU on {{ labels.host.name }} at {{ value | percent }}"
+`,
+  );
+  server = createServer((request, response) => {
+    let text = "";
+    request.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    request.on("end", () => {
+      received.push(JSON.parse(text));
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  hookUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook/s3cret`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("td-monitor alerts", () => {
+  const common = () => ["--data-dir", dataDir];
+
+  it("evaluates once, notifies once, and lists, shows, acknowledges and resolves the alert", async () => {
+    const env = { TEST_HOOK_URL: hookUrl };
+    const first = await cli(
+      [
+        "alerts",
+        "evaluate",
+        "--rules",
+        rulesFile,
+        "--store",
+        `embedded:${dataDir}`,
+        ...common(),
+      ],
+      env,
+    );
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(
+      'CpuHigh {alertname="CpuHigh", host.name="web-1"}: pending -> firing',
+    );
+    const again = await cli(
+      [
+        "alerts",
+        "evaluate",
+        "--rules",
+        rulesFile,
+        "--store",
+        `embedded:${dataDir}`,
+        "--json",
+        ...common(),
+      ],
+      env,
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      transitions: [],
+      notifications: { sent: 0, failed: 0 },
+    });
+    expect(received.map((r) => r.status)).toEqual(["firing"]);
+
+    const list = JSON.parse(
+      (
+        await cli([
+          "alerts",
+          "list",
+          "--state",
+          "firing",
+          "--json",
+          ...common(),
+        ])
+      ).stdout,
+    );
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({
+      rule: "CpuHigh",
+      severity: "critical",
+      message: "CPU on web-1 at 97%",
+      value: 0.97,
+    });
+    const id: string = list[0].id;
+    expect(received[0]?.alerts[0]?.id).toBe(id);
+
+    const shown = await cli(["alerts", "show", id.slice(0, 6), ...common()]);
+    expect(shown.stdout).toContain("message:    CPU on web-1 at 97%");
+    expect(shown.stdout).toMatch(
+      /notified: {3}\S+ ops firing ok \(1 attempts\)/,
+    );
+    expect(shown.stdout).not.toContain("s3cret");
+
+    expect((await cli(["alerts", "ack", id, ...common()])).stdout).toContain(
+      `acknowledged ${id}`,
+    );
+    const resolved = await cli([
+      "alerts",
+      "resolve",
+      id,
+      "--note",
+      "known load test",
+      "--json",
+      ...common(),
+    ]);
+    expect(JSON.parse(resolved.stdout)).toMatchObject({
+      state: "resolved",
+      resolvedBy: { kind: "manual", note: "known load test" },
+    });
+
+    const silence = await cli([
+      "alerts",
+      "silence",
+      "--match",
+      "host.name=web-1",
+      "--for",
+      "2h",
+      ...common(),
+    ]);
+    expect(silence.stdout).toMatch(
+      /^silence \w+ until .* for \{host\.name="web-1"\}\n$/,
+    );
+    // The resolution is announced; the condition still holds, so a new alert starts pending.
+    const third = await cli(
+      [
+        "alerts",
+        "evaluate",
+        "--rules",
+        rulesFile,
+        "--store",
+        `embedded:${dataDir}`,
+        "--json",
+        ...common(),
+      ],
+      env,
+    );
+    expect(JSON.parse(third.stdout).transitions).toMatchObject([
+      { from: "resolved", to: "pending" },
+      { from: "pending", to: "firing" },
+    ]);
+    expect(received.map((r) => r.status)).toEqual(["firing", "resolved"]);
+  });
+
+  it("names the file, line and column of a bad rule, and exits 1", async () => {
+    const bad = path.join(dataDir, "bad.yaml");
+    writeFileSync(
+      bad,
+      "rules:\n  - id: X\n    metric: cpu\n    condition: '>'\n    threshold: high\n",
+    );
+    const result = await cli([
+      "alerts",
+      "evaluate",
+      "--rules",
+      bad,
+      ...common(),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `td-monitor: ${bad}:5:16: rules[0].threshold: expected a number\n`,
+    );
+  });
+
+  it("exports Prometheus rules and replays the history", async () => {
+    const exported = await cli([
+      "alerts",
+      "export",
+      "--format",
+      "prometheus",
+      "--rules",
+      rulesFile,
+    ]);
+    expect(exported.stdout).toContain(
+      "expr: (max by (host_name) (max_over_time(system_cpu_utilization_ratio[300000ms]))) > 0.9",
+    );
+    const replayed = await cli([
+      "alerts",
+      "replay",
+      "--rules",
+      rulesFile,
+      "--since",
+      "15m",
+      "--step",
+      "1m",
+      "--store",
+      `embedded:${dataDir}`,
+      "--json",
+    ]);
+    expect(replayed.code).toBe(0);
+    const { episodes } = JSON.parse(replayed.stdout);
+    expect(episodes).toHaveLength(1);
+    expect(episodes[0]).toMatchObject({
+      rule: "CpuHigh",
+      severity: "critical",
+      labels: { "host.name": "web-1" },
+      resolvedAt: null,
+    });
+  });
+
+  it("evaluates in a loop with --every until SIGTERM", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        "alerts",
+        "evaluate",
+        "--every",
+        "1s",
+        "--rules",
+        rulesFile,
+        "--store",
+        `embedded:${dataDir}`,
+        ...common(),
+      ],
+      {
+        env: { ...process.env, TEST_HOOK_URL: hookUrl },
+      },
+    );
+    const lines = createInterface({ input: child.stdout });
+    let evaluations = 0;
+    for await (const line of lines) {
+      if (line.includes("evaluated 1 rules")) evaluations += 1;
+      if (evaluations === 2) break;
+    }
+    const exit = new Promise<number | null>((resolve) =>
+      child.once("exit", resolve),
+    );
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+  });
+});
