@@ -28,6 +28,12 @@ import {
 /** The readers, and what else must be closed when they are. */
 export interface Readers {
   readonly readers: IMetricReader[];
+  /**
+   * Fails every export still in flight and any later one. For shutdown,
+   * once the bound is reached: the SDK's own export timers hold the process
+   * open until their export settles, so the export must settle now.
+   */
+  abortExports(): void;
   /** Closes what the readers opened beside themselves (the Prometheus server). */
   close(): Promise<void>;
 }
@@ -42,9 +48,11 @@ export function buildReaders(
 ): Readers {
   const readers: IMetricReader[] = [];
   const closers: Array<() => Promise<void>> = [];
+  const sockets = new ExportSockets();
   for (const name of config.exporters) {
     if (name === "otlp") {
-      readers.push(periodicReader(createOtlpExporter(config.otlp), config));
+      const exporter = createOtlpExporter(config.otlp, sockets);
+      readers.push(periodicReader(exporter, config));
     } else if (name === "console") {
       readers.push(periodicReader(new ConsoleMetricExporter(), config));
     } else {
@@ -55,6 +63,7 @@ export function buildReaders(
   }
   return {
     readers,
+    abortExports: () => sockets.abort(),
     close: async () => {
       await Promise.all(closers.map((close) => close()));
     },
@@ -96,14 +105,17 @@ const OTLP_VARIABLES = [
 ]);
 
 /** An OTLP/HTTP exporter for the configured protocol. */
-export function createOtlpExporter(otlp: OtlpConfig): PushMetricExporter {
+export function createOtlpExporter(
+  otlp: OtlpConfig,
+  sockets = new ExportSockets(),
+): PushMetricExporter {
   const options = {
     url: otlp.url,
     headers: { ...otlp.headers },
     timeoutMillis: otlp.timeoutMillis,
     compression: otlp.compression,
     temporalityPreference: TEMPORALITY[otlp.temporality],
-    httpAgentOptions: createUnrefAgent,
+    httpAgentOptions: (protocol: string) => sockets.createAgent(protocol),
   } as ConstructorParameters<typeof OtlpJsonExporter>[0];
   diag.debug(
     `td-monitoring: exporting ${otlp.protocol} to ${redactUrl(otlp.url)}`,
@@ -131,20 +143,50 @@ function withHiddenVariables<T>(names: readonly string[], build: () => T): T {
 }
 
 /**
- * An agent whose sockets do not hold the process open: an export still in
- * flight must not delay the app's exit beyond the shutdown bound, which a
- * referenced timer enforces instead (see `shutdown.ts`).
+ * The exporter's connections. Its sockets do not hold the process open: an
+ * export in flight must not delay the app's exit beyond the shutdown bound,
+ * which a referenced timer enforces instead (see `shutdown.ts`). Once
+ * aborted, open sockets are destroyed and new ones fail at once.
  */
-function createUnrefAgent(protocol: string): http.Agent {
-  const Agent = protocol === "https:" ? https.Agent : http.Agent;
-  const agent = new Agent({ keepAlive: true });
-  const createConnection = agent.createConnection.bind(agent);
-  agent.createConnection = (...args: Parameters<typeof createConnection>) => {
-    const socket: Duplex | null | undefined = createConnection(...args);
-    (socket as (Duplex & { unref?: () => void }) | null | undefined)?.unref?.();
-    return socket;
-  };
-  return agent;
+export class ExportSockets {
+  private readonly open = new Set<Duplex>();
+  private aborted = false;
+
+  /** An agent for the exporter's `httpAgentOptions` factory. */
+  createAgent(protocol: string): http.Agent {
+    const Agent = protocol === "https:" ? https.Agent : http.Agent;
+    const agent = new Agent({ keepAlive: true });
+    const createConnection = agent.createConnection.bind(agent);
+    agent.createConnection = (...args: Parameters<typeof createConnection>) => {
+      const socket = createConnection(...args);
+      if (socket) this.track(socket);
+      return socket;
+    };
+    return agent;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    if (this.open.size > 0) {
+      diag.debug(`td-monitoring: abandoning ${this.open.size} export(s)`);
+    }
+    for (const socket of this.open) socket.destroy(abortError());
+  }
+
+  private track(socket: Duplex): void {
+    (socket as Duplex & { unref?: () => void }).unref?.();
+    if (this.aborted) {
+      socket.destroy(abortError());
+      return;
+    }
+    this.open.add(socket);
+    socket.once("close", () => this.open.delete(socket));
+  }
+}
+
+// Carries no network error code, so the exporter does not retry it.
+function abortError(): Error {
+  return new Error("td-monitoring: export abandoned at shutdown");
 }
 
 function prometheusReader(

@@ -53,6 +53,7 @@ export function startMonitoring(config: MonitoringConfig): MonitoringHandle {
         timeoutMillis,
       );
     } finally {
+      readers.abortExports();
       await readers.close();
     }
   };

@@ -1,0 +1,84 @@
+/**
+ * The diagnostic logger the register entry installs: the console, at the
+ * level `OTEL_LOG_LEVEL` names (WARN by default), with repeats held back so
+ * that a collector that stays down costs a line now and then, not a line
+ * every export interval.
+ */
+import {
+  DiagConsoleLogger,
+  DiagLogLevel,
+  diag,
+  type DiagLogFunction,
+  type DiagLogger,
+} from "@opentelemetry/api";
+
+const LOG_LEVELS: Readonly<Record<string, DiagLogLevel>> = {
+  NONE: DiagLogLevel.NONE,
+  ERROR: DiagLogLevel.ERROR,
+  WARN: DiagLogLevel.WARN,
+  INFO: DiagLogLevel.INFO,
+  DEBUG: DiagLogLevel.DEBUG,
+  VERBOSE: DiagLogLevel.VERBOSE,
+  ALL: DiagLogLevel.ALL,
+};
+
+/** How long the same warning or error stays quiet after it was logged. */
+export const REPEAT_QUIET_MILLIS = 10 * 60_000;
+
+// Distinct messages remembered at most; beyond, the memory starts afresh.
+const MAX_REMEMBERED = 200;
+
+/**
+ * Wraps a logger so that a warning or error already logged within
+ * `quietMillis` is dropped. Debug and info lines pass unchanged.
+ */
+export function withoutRepeats(
+  inner: DiagLogger,
+  quietMillis = REPEAT_QUIET_MILLIS,
+  now: () => number = Date.now,
+): DiagLogger {
+  const lastLogged = new Map<string, number>();
+  const quiet = (log: DiagLogFunction): DiagLogFunction => {
+    return (message, ...args) => {
+      const time = now();
+      const key = repeatKey(message);
+      const last = lastLogged.get(key);
+      if (last !== undefined && time - last < quietMillis) return;
+      if (lastLogged.size >= MAX_REMEMBERED) lastLogged.clear();
+      lastLogged.set(key, time);
+      log(message, ...args);
+    };
+  };
+  return {
+    error: quiet(inner.error.bind(inner)),
+    warn: quiet(inner.warn.bind(inner)),
+    info: inner.info.bind(inner),
+    debug: inner.debug.bind(inner),
+    verbose: inner.verbose.bind(inner),
+  };
+}
+
+/**
+ * What makes two messages the same: their start, numbers aside. The SDK's
+ * messages carry timings and stack traces that differ from one export to the
+ * next while saying the same thing.
+ */
+function repeatKey(message: string): string {
+  return (message.split("\n")[0] ?? "").replace(/\d+/g, "#").slice(0, 120);
+}
+
+/** Installs the console logger at the level `OTEL_LOG_LEVEL` names. */
+export function installDiagLogger(rawLevel: string | undefined): void {
+  const raw = rawLevel?.trim();
+  const level = raw ? LOG_LEVELS[raw.toUpperCase()] : DiagLogLevel.WARN;
+  diag.setLogger(withoutRepeats(new DiagConsoleLogger()), {
+    logLevel: level ?? DiagLogLevel.WARN,
+    suppressOverrideMessage: true,
+  });
+  if (level === undefined) {
+    diag.warn(
+      `td-monitoring: OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not one of ` +
+        `${Object.keys(LOG_LEVELS).join(", ")}; using WARN`,
+    );
+  }
+}

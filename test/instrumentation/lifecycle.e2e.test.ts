@@ -1,0 +1,199 @@
+/**
+ * The app's life under the register entry: the last interval is flushed on
+ * SIGTERM, SIGINT and normal exit, within a bound, without taking over the
+ * app's own signal handling; an absent collector costs neither service nor
+ * memory.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  attributesOf,
+  metricsOf,
+  startCapture,
+  valueOf,
+  type CaptureServer,
+  type HistogramPoint,
+  type NumberPoint,
+} from "../helpers/otlp-capture.js";
+import { get, startApp, type ChildApp } from "./child-app.js";
+
+let app: ChildApp | undefined;
+let capture: CaptureServer | undefined;
+afterEach(async () => {
+  await app?.stop();
+  await capture?.close();
+  app = capture = undefined;
+});
+
+// Long enough that only the flush at exit can export anything.
+const NO_PERIODIC_EXPORT = "60000";
+
+function requestCount(server: CaptureServer): number {
+  const metrics = server.captures.flatMap((c) => metricsOf(c.body));
+  const duration = metrics.find(
+    (m) => m.name === "http.server.request.duration",
+  );
+  const points = (duration?.histogram?.dataPoints ?? []) as HistogramPoint[];
+  return points.reduce((sum, point) => sum + Number(point.count), 0);
+}
+
+describe.each(["SIGTERM", "SIGINT"] as const)("on %s", (signal) => {
+  it("flushes the last interval, then ends by that signal as the app would have", async () => {
+    capture = await startCapture();
+    app = await startApp({
+      loader: "--require",
+      app: "http-server.cjs",
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: capture.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: NO_PERIODIC_EXPORT,
+      },
+    });
+    await get(app.port, "/a");
+    await get(app.port, "/b");
+
+    app.child.kill(signal);
+    expect(await app.exited).toEqual({ code: null, signal });
+    expect(capture.captures).toHaveLength(1);
+    expect(requestCount(capture)).toBe(2);
+  });
+});
+
+describe("an app with its own SIGTERM handler", () => {
+  it("runs the app's handler, lets the app decide when to end, and flushes", async () => {
+    capture = await startCapture();
+    app = await startApp({
+      loader: "--require",
+      app: "sigterm-handler.cjs",
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: capture.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: NO_PERIODIC_EXPORT,
+      },
+    });
+    await get(app.port, "/");
+
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    expect(app.stdout()).toContain("app: SIGTERM handled");
+    expect(requestCount(capture)).toBe(1);
+  });
+});
+
+describe("normal exit", () => {
+  it("exports what a short script recorded before the process ends", async () => {
+    capture = await startCapture();
+    app = await startApp({
+      loader: "--import",
+      app: "short-task.mjs",
+      waitForPort: false,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: capture.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: NO_PERIODIC_EXPORT,
+      },
+    });
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    expect(capture.captures).toHaveLength(1);
+    const metrics = metricsOf(capture.captures[0]!.body);
+    const documents = metrics.find((m) => m.name === "td.documents.processed");
+    const queue = metrics.find((m) => m.name === "td.queue.length");
+    expect(valueOf(documents!.sum!.dataPoints[0] as NumberPoint)).toBe(3);
+    expect(valueOf(queue!.gauge!.dataPoints[0] as NumberPoint)).toBe(14.4);
+  });
+
+  it("ends within the shutdown bound when the collector never answers", async () => {
+    capture = await startCapture({ respond: false });
+    const started = Date.now();
+    app = await startApp({
+      loader: "--import",
+      app: "short-task.mjs",
+      waitForPort: false,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: capture.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: NO_PERIODIC_EXPORT,
+        OTEL_EXPORTER_OTLP_TIMEOUT: "30000",
+        TD_MONITORING_SHUTDOWN_TIMEOUT_MILLIS: "1000",
+      },
+    });
+    expect(await app.exited).toEqual({ code: 0, signal: null });
+    // Startup takes well under a second; the hanging export must not add 30 s.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(capture.captures).toHaveLength(1);
+  });
+});
+
+/** A local port that refuses connections: bound once, then closed. */
+async function refusedEndpoint(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function heapUsed(port: number | undefined): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/heap`);
+  return Number(await response.text());
+}
+
+describe("a collector that refuses connections", () => {
+  it("leaves the app serving, its memory flat over many failed exports, and its log quiet", async () => {
+    app = await startApp({
+      loader: "--require",
+      app: "heap-app.cjs",
+      nodeOptions: ["--expose-gc"],
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: await refusedEndpoint(),
+        OTEL_METRIC_EXPORT_INTERVAL: "50",
+      },
+    });
+    const pause = (ms: number) =>
+      new Promise((resolve) => setTimeout(resolve, ms));
+    // Warm up: the first exports allocate the exporter's and SDK's state.
+    await pause(1_000);
+    const before = await heapUsed(app.port);
+    for (let i = 0; i < 30; i++) {
+      expect(await get(app.port, `/work/${i}`)).toBe(200);
+      await pause(100);
+    }
+    const after = await heapUsed(app.port);
+
+    // About 60 failed exports later, the heap holds no more than noise.
+    expect(after - before).toBeLessThan(1024 * 1024);
+    // Each kind of failure is logged once, not once per export.
+    const messages = app
+      .stderr()
+      .split("\n")
+      .map((line) => /PeriodicExportingMetricReader: [a-z ]+/.exec(line)?.[0])
+      .filter((message) => message !== undefined);
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages.length).toBe(new Set(messages).size);
+  });
+});
+
+describe("exports carry no raw path", () => {
+  it("never puts a URL path on a series", async () => {
+    capture = await startCapture();
+    app = await startApp({
+      loader: "--require",
+      app: "http-server.cjs",
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: capture.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: NO_PERIODIC_EXPORT,
+      },
+    });
+    await get(app.port, "/users/12345/secret-report");
+    app.child.kill("SIGTERM");
+    await app.exited;
+    const body = JSON.stringify(capture.captures.map((c) => c.body));
+    expect(body).not.toContain("12345");
+    const duration = metricsOf(capture.captures[0]!.body).find(
+      (m) => m.name === "http.server.request.duration",
+    );
+    const [point] = (duration?.histogram?.dataPoints ?? []) as HistogramPoint[];
+    expect(Object.keys(attributesOf(point?.attributes)).sort()).toEqual([
+      "http.request.method",
+      "http.response.status_code",
+      "url.scheme",
+    ]);
+  });
+});
