@@ -181,11 +181,14 @@ export class MonitoringManager {
     return this.getStore().query(query);
   }
 
-  /** Reads the status from the store; `getStatus()` returns it afterwards. */
-  async collectMetrics(): Promise<Status> {
+  /**
+   * Reads the status from the store, as of now or of `atMillis`;
+   * `getStatus()` returns it afterwards.
+   */
+  async collectMetrics(options: { atMillis?: number } = {}): Promise<Status> {
     this.status = await readStatus(
       this.getStore(),
-      this.clock(),
+      options.atMillis ?? this.clock(),
       this.statusWindowSeconds,
       () => firingBySeverity(this.alertsDir),
     );

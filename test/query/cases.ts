@@ -428,8 +428,10 @@ const nanos = (millis: number) => BigInt(millis) * 1_000_000n;
 const timeOf = (index: number) => T0 + index * 5 * MINUTE;
 
 /** The fixtures as the OTLP points the receiver would hand the embedded store. */
-export function ingestPoints(): IngestPoint[] {
-  return FIXTURES.flatMap((fixture) => {
+export function ingestPoints(
+  fixtures: readonly Fixture[] = FIXTURES,
+): IngestPoint[] {
+  return fixtures.flatMap((fixture) => {
     const metric = findMetric(fixture.metric);
     if (metric === undefined)
       throw new Error(`no catalog metric ${fixture.metric}`);
@@ -469,8 +471,11 @@ export function ingestPoints(): IngestPoint[] {
 }
 
 /** Writes the fixtures into an embedded database. */
-export function loadEmbedded(db: EmbeddedDatabase): void {
-  db.ingest(ingestPoints());
+export function loadEmbedded(
+  db: EmbeddedDatabase,
+  fixtures: readonly Fixture[] = FIXTURES,
+): void {
+  db.ingest(ingestPoints(fixtures));
 }
 
 /**
@@ -478,9 +483,9 @@ export function loadEmbedded(db: EmbeddedDatabase): void {
  * Prometheus translation would, delta sums already made cumulative (as the
  * collector's deltatocumulative processor does).
  */
-export function openMetrics(): string {
+export function openMetrics(fixtures: readonly Fixture[] = FIXTURES): string {
   const families = new Map<string, string[]>();
-  for (const fixture of FIXTURES) {
+  for (const fixture of fixtures) {
     const metric = findMetric(fixture.metric);
     if (metric === undefined)
       throw new Error(`no catalog metric ${fixture.metric}`);

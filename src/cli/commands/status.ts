@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import type { Status } from "../../manager.js";
-import { parseDurationFlag } from "../time-flags.js";
+import { parseDurationFlag, parseTimeFlag } from "../time-flags.js";
 import { formatValue, printJson, styles, table, useColour } from "../output.js";
 import { addStoreOption, asUsageError, managerFor } from "../store-flag.js";
 
@@ -13,6 +13,7 @@ interface StatusFlags {
   json?: boolean;
   watch?: boolean;
   interval: string;
+  at?: string;
   store?: string;
 }
 
@@ -25,16 +26,25 @@ export function register(program: Command): void {
     )
     .option("--json", "print JSON")
     .option("--watch", "refresh until interrupted")
-    .option("--interval <duration>", "refresh interval with --watch", "5s");
+    .option("--interval <duration>", "refresh interval with --watch", "5s")
+    .option(
+      "--at <time>",
+      "the status as it was at a past time (2024-05-01T12:00:00Z, or 1h for an hour ago)",
+    );
   addStoreOption(command).action(runStatus);
 }
 
 async function runStatus(flags: StatusFlags): Promise<void> {
   const intervalSeconds = parseDurationFlag("--interval", flags.interval);
+  const at = flags.at;
   const manager = managerFor(flags);
   try {
     do {
-      const status = await manager.collectMetrics();
+      const status = await manager.collectMetrics(
+        at === undefined
+          ? {}
+          : { atMillis: parseTimeFlag("--at", at, Date.now()) },
+      );
       show(status, flags);
       if (flags.watch) await sleep(intervalSeconds * 1000);
     } while (flags.watch);

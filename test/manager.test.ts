@@ -1,0 +1,135 @@
+/**
+ * MonitoringManager over the embedded store and a real Prometheus holding
+ * the same recordings: the same status and stats from both.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MonitoringManager, type Status } from "../src/manager.js";
+import { EmbeddedDatabase } from "../src/store/embedded/database.js";
+import { UnknownMetricError } from "../src/query/resolve.js";
+import { END, FIXTURES, T0, loadEmbedded, openMetrics } from "./query/cases.js";
+import { EXPECTED_STATUS, STATUS_FIXTURES } from "./query/status-fixtures.js";
+import { expectClose } from "./query/close.js";
+import {
+  startPrometheus,
+  type PrometheusServer,
+} from "./helpers/prometheus.js";
+
+let statusDir: string;
+let statsDir: string;
+let statusPrometheus: PrometheusServer;
+let statsPrometheus: PrometheusServer;
+
+function embeddedWith(fixtures: typeof FIXTURES): string {
+  const directory = mkdtempSync(join(tmpdir(), "td-manager-"));
+  const db = EmbeddedDatabase.open(directory);
+  loadEmbedded(db, fixtures);
+  db.close();
+  return directory;
+}
+
+beforeAll(async () => {
+  statusDir = embeddedWith(STATUS_FIXTURES);
+  statsDir = embeddedWith(FIXTURES);
+  [statusPrometheus, statsPrometheus] = await Promise.all([
+    startPrometheus({ openMetrics: openMetrics(STATUS_FIXTURES) }),
+    startPrometheus({ openMetrics: openMetrics(FIXTURES) }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([statusPrometheus?.stop(), statsPrometheus?.stop()]);
+  for (const directory of [statusDir, statsDir])
+    rmSync(directory, { recursive: true, force: true });
+});
+
+/** Compares numbers within 1e-9 relative, everything else exactly. */
+function expectSame(actual: unknown, expected: unknown, path = "status"): void {
+  if (typeof expected === "number")
+    return expectClose(actual as number, expected);
+  if (expected === null || typeof expected !== "object")
+    return void expect(actual, path).toEqual(expected);
+  expect(Object.keys(actual as object).sort(), path).toEqual(
+    Object.keys(expected).sort(),
+  );
+  for (const [key, value] of Object.entries(expected)) {
+    expectSame(
+      (actual as Record<string, unknown>)[key],
+      value,
+      `${path}.${key}`,
+    );
+  }
+}
+
+describe.each([
+  ["embedded", () => `embedded:${statusDir}`, () => `embedded:${statsDir}`],
+  [
+    "prometheus",
+    () => `prometheus:${statusPrometheus.url}`,
+    () => `prometheus:${statsPrometheus.url}`,
+  ],
+])("MonitoringManager over the %s store", (_, statusStore, statsStore) => {
+  it("collects the status of the last 5 minutes", async () => {
+    const alertsDir = join(tmpdir(), "td-manager-no-alerts");
+    const manager = new MonitoringManager({
+      store: statusStore(),
+      alertsDir,
+      clock: () => END,
+    });
+    try {
+      expect(() => manager.getStatus()).toThrow(/collectMetrics\(\) first/);
+      await manager.collectMetrics();
+      const { timeMillis, store, ...status }: Status = manager.getStatus();
+      expect(timeMillis).toBe(END);
+      expect(store).toMatch(/^(embedded|prometheus):/);
+      expectSame(status, EXPECTED_STATUS);
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it("gives a metric's stats, each with its unit", async () => {
+    const manager = new MonitoringManager({ store: statsStore() });
+    try {
+      const stats = await manager.getMetricStats("api_latency", {
+        start: new Date(T0),
+        end: END,
+        filters: [{ key: "http.route", op: "=", value: "/docs" }],
+      });
+      expect(stats).toMatchObject({
+        metric: "http.server.request.duration",
+        unit: "s",
+        last: null,
+        groups: [],
+      });
+      expectClose(stats.p95 ?? NaN, 0.2048);
+      expectClose(stats.avg ?? NaN, 0.05);
+      expectClose(stats.min ?? NaN, 0);
+      expectClose(stats.count ?? NaN, 7364);
+      expect(stats.units.p99).toBe("s");
+    } finally {
+      await manager.close();
+    }
+  });
+});
+
+describe("MonitoringManager on bad input", () => {
+  it("names the closest metrics to an unknown one", async () => {
+    const manager = new MonitoringManager({ store: `embedded:${statsDir}` });
+    await expect(
+      manager.getMetricStats("memroy", { start: T0, end: END }),
+    ).rejects.toThrow(UnknownMetricError);
+    await expect(
+      manager.getMetricStats("memroy", { start: T0, end: END }),
+    ).rejects.toThrow(/did you mean memory/);
+    await manager.close();
+  });
+
+  it("opens nothing until asked", () => {
+    expect(
+      () => new MonitoringManager({ store: "embedded:/nonexistent" }),
+    ).not.toThrow();
+  });
+});
