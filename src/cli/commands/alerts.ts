@@ -9,7 +9,11 @@ import { fileURLToPath } from "node:url";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { AlertNotFoundError, AlertStore } from "../../alerts/alert-store.js";
-import { Evaluator, type EvaluationReport } from "../../alerts/evaluator.js";
+import {
+  Evaluator,
+  startEvaluatorLoop,
+  type EvaluationReport,
+} from "../../alerts/evaluator.js";
 import { exportPrometheusRules } from "../../alerts/export.js";
 import { formatLabels } from "../../alerts/labels.js";
 import { replay } from "../../alerts/replay.js";
@@ -540,4 +544,28 @@ async function runReplay(flags: {
     bar.stop();
     await store.close();
   }
+}
+
+/**
+ * Evaluates a rule file inside another long-running command (`td-monitor
+ * collector --rules FILE`), at the file's evaluation interval, logging each
+ * evaluation's transitions at debug. Resolves with the function that stops
+ * it after the evaluation in progress.
+ */
+export async function startInProcessEvaluation(
+  rulesFile: string,
+  store: MetricStore,
+  dataDir: string,
+): Promise<() => Promise<void>> {
+  const rules = await rulesFrom(rulesFile);
+  const evaluator = new Evaluator({
+    store,
+    rules,
+    alertsDir: alertsDir({ dataDir }),
+  });
+  const loop = startEvaluatorLoop(
+    evaluator,
+    rules.evaluationIntervalSeconds * 1000,
+  );
+  return () => loop.stop();
 }

@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { OtlpReceiver } from "../../receiver/server.js";
 import { EmbeddedDatabase } from "../../store/embedded/database.js";
+import { EmbeddedStore } from "../../store/embedded/query.js";
 import { resolveDataDir } from "../../store/embedded/paths.js";
 import {
   parseDuration,
@@ -13,6 +14,7 @@ import {
   scheduleRetention,
 } from "../../store/retention.js";
 import { UsageError } from "../errors.js";
+import { startInProcessEvaluation } from "./alerts.js";
 
 interface CollectorFlags {
   listen: string;
@@ -21,6 +23,7 @@ interface CollectorFlags {
   maxRequestBytes: string;
   maxInFlight: string;
   logInterval: string;
+  rules?: string;
   json?: boolean;
 }
 
@@ -55,6 +58,10 @@ export function register(program: Command): void {
       "how often to log a summary of what arrived",
       "60s",
     )
+    .option(
+      "--rules <file>",
+      "also evaluate this alert rule file in process, at its evaluation interval",
+    )
     .option("--json", "print the start-up and shut-down lines as JSON")
     .action(runCollector);
 }
@@ -77,6 +84,14 @@ async function runCollector(flags: CollectorFlags): Promise<void> {
   try {
     const { url } = await receiver.listen();
     const stopRetention = scheduleRetention(db, options);
+    const stopAlerts =
+      flags.rules === undefined
+        ? undefined
+        : await startInProcessEvaluation(
+            flags.rules,
+            new EmbeddedStore(db, `embedded:${dataDir}`),
+            dataDir,
+          );
     announce(flags, {
       event: "listening",
       url,
@@ -84,6 +99,7 @@ async function runCollector(flags: CollectorFlags): Promise<void> {
       maxAgeMillis: options.maxAgeMillis,
     });
     await untilSignalled();
+    await stopAlerts?.();
     stopRetention();
   } catch (error) {
     throw listenError(error, flags.listen);
