@@ -8,6 +8,7 @@ import { DiagConsoleLogger, DiagLogLevel, diag } from "@opentelemetry/api";
 import { UsageError } from "./errors.js";
 import * as alerts from "./commands/alerts.js";
 import * as collector from "./commands/collector.js";
+import * as report from "./commands/report.js";
 import * as retention from "./commands/retention.js";
 import * as stats from "./commands/stats.js";
 import * as status from "./commands/status.js";
@@ -30,6 +31,7 @@ const program = new Command("td-monitor")
 const commandModules: Array<{ register(program: Command): void }> = [
   alerts,
   collector,
+  report,
   retention,
   stats,
   status,
