@@ -54,7 +54,11 @@ export function closestNames(
     const contains = lower.includes(wanted) || wanted.includes(lower);
     return {
       candidate,
-      distance: contains ? 0.5 : editDistance(wanted, lower),
+      // Containment ranks after a one-letter typo but before anything else.
+      distance: Math.min(
+        editDistance(wanted, lower),
+        contains ? 1.5 : Infinity,
+      ),
     };
   });
   const tolerance = Math.max(2, Math.floor(wanted.length / 3));

@@ -40,7 +40,11 @@ const PERCENTILE = /^p(\d{1,2}(?:\.\d+)?|100)$/;
  */
 export function parseStatistic(name: string): Statistic {
   const percentile = PERCENTILE.exec(name);
-  if (percentile) return { kind: "quantile", q: Number(percentile[1]) / 100 };
+  if (percentile) {
+    // toPrecision drops binary noise: 99.9 / 100 is 0.9990000000000001.
+    const q = Number((Number(percentile[1]) / 100).toPrecision(15));
+    return { kind: "quantile", q };
+  }
 
   if (name.startsWith("quantile:")) {
     const q = Number(name.slice("quantile:".length));
