@@ -81,6 +81,9 @@ async function runCollector(flags: CollectorFlags): Promise<void> {
   const db = usage(() => EmbeddedDatabase.open(dataDir));
   const receiver = new OtlpReceiver(db, { host, port, ...options });
 
+  // Listen for signals before announcing, so a supervisor that stops the
+  // collector as soon as it sees the line still gets a clean shutdown.
+  const signalled = untilSignalled();
   try {
     const { url } = await receiver.listen();
     const stopRetention = scheduleRetention(db, options);
@@ -98,7 +101,7 @@ async function runCollector(flags: CollectorFlags): Promise<void> {
       database: db.path,
       maxAgeMillis: options.maxAgeMillis,
     });
-    await untilSignalled();
+    await signalled;
     await stopAlerts?.();
     stopRetention();
   } catch (error) {
