@@ -13,6 +13,7 @@ import path from "node:path";
 import { diag } from "@opentelemetry/api";
 import { AlertStore } from "./alerts/alert-store.js";
 import { SEVERITIES, type Severity } from "./alerts/rule.js";
+import type { AlertRecord } from "./alerts/state-file.js";
 import type { CatalogMetric } from "./metrics/catalog.js";
 import type {
   AttributeFilter,
@@ -240,6 +241,35 @@ export class MonitoringManager {
       endMillis,
       groups: grouped,
     };
+  }
+
+  /**
+   * Pending and firing alerts (most severe, then most recent first),
+   * optionally of one severity, from the evaluator's state.
+   *
+   * @example await manager.getActiveAlerts({ severity: "critical" })
+   */
+  async getActiveAlerts(
+    options: { severity?: Severity } = {},
+  ): Promise<AlertRecord[]> {
+    return new AlertStore(this.alertsDir, {
+      clock: this.clock,
+    }).getActiveAlerts(options);
+  }
+
+  /**
+   * Resolves an alert by hand. If its condition still holds, the series
+   * starts over: a new alert goes pending at the next evaluation (see
+   * docs/alerts.md, "Resolving by hand").
+   */
+  async resolveAlert(
+    id: string,
+    note = "resolved through the API",
+  ): Promise<AlertRecord> {
+    return new AlertStore(this.alertsDir, { clock: this.clock }).resolve(
+      id,
+      note,
+    );
   }
 
   /** Closes the store; safe to call twice. */
