@@ -3,8 +3,8 @@
  * bounded memory and without keeping any user id.
  *
  * Each id is hashed into HyperLogLog sketches (4 KiB each, about 1.6 %
- * standard error; exact in practice for a few hundred users, where the
- * sketch counts by linear counting). One sketch per minute covers the 5-minute
+ * standard error; for small sets the sketch counts by linear counting, which
+ * is exact for a handful of users and within about 1 % for a few hundred). One sketch per minute covers the 5-minute
  * and 1-hour windows, one per hour the 24-hour window, so at most 61 + 25
  * sketches (about 340 KiB) exist however many users come. A window is
  * counted to the granularity of its sketches, rounded outwards: the 5-minute
