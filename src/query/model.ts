@@ -42,6 +42,13 @@
  *
  * A series with too few samples for a statistic (none; one for increase and
  * rate) gives no answer; a group with no answer is left out of the result.
+ * Increases are extrapolated as Prometheus does, so a histogram's count over
+ * a window that does not start and end on samples need not be whole.
+ *
+ * Attribute keys are OpenTelemetry's (`http.route`); the Prometheus store
+ * reads them as the collector writes them (`http_route`). Resource
+ * attributes that the collector turns into `job` and `instance` (such as
+ * `service.name`) cannot be filtered on by their OpenTelemetry key there.
  *
  * @see https://prometheus.io/docs/prometheus/latest/querying/functions/
  */
