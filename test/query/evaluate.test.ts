@@ -106,7 +106,7 @@ describe("delta and cumulative histograms", () => {
 
 describe("groupBy", () => {
   it("groups by the values of the keys, leaving out missing ones, ordered by labels as JSON", () => {
-    const series = [
+    const series: Array<{ labels: Record<string, string> }> = [
       { labels: { route: "/b", method: "GET" } },
       { labels: { route: "/a" } },
       { labels: { route: "/b", method: "POST" } },
