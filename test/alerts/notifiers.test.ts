@@ -8,7 +8,7 @@ import { createServer as createNetServer } from "node:net";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { diag, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   createNotifiers,
   dispatch,
@@ -46,7 +46,7 @@ async function receiver(
     },
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  afterEach(
+  onTestFinished(
     () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach } from "vitest";
+import { onTestFinished } from "vitest";
 import type {
   NotificationGroup,
   Notifier,
@@ -11,7 +11,7 @@ import { parseRuleFile, type RuleFile } from "../../../src/alerts/rule.js";
 /** A fresh alerts directory, removed after the test. */
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "td-alerts-"));
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
