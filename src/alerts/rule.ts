@@ -7,7 +7,11 @@ import { readFile } from "node:fs/promises";
 import { LineCounter, parseDocument, isNode, type Node } from "yaml";
 import { z } from "zod";
 import { findMetric } from "../metrics/catalog.js";
-import type { AttributeFilter, Statistic } from "../query/model.js";
+import {
+  STATISTIC_KINDS,
+  type AttributeFilter,
+  type Statistic,
+} from "../query/model.js";
 import { parseDurationSeconds } from "./duration.js";
 
 /** Alert severities, least severe first. */
@@ -133,28 +137,19 @@ const filter = z.string().regex(FILTER, {
 });
 
 const QUANTILE = /^p(\d{1,2}(?:\.\d+)?)$/;
+// Rules add two fitted-line statistics to the query model's own.
+const RULE_STATISTICS: readonly string[] = [
+  ...STATISTIC_KINDS,
+  "forecast",
+  "trend",
+];
 const STATISTIC_NAMES =
   "avg, min, max, sum, count, last, rate, increase, p50, p95, p99 (any pNN), quantile, forecast, trend";
 const statistic = z
   .string()
-  .refine(
-    (text) =>
-      QUANTILE.test(text) ||
-      [
-        "avg",
-        "min",
-        "max",
-        "sum",
-        "count",
-        "last",
-        "rate",
-        "increase",
-        "quantile",
-        "forecast",
-        "trend",
-      ].includes(text),
-    { error: `expected one of ${STATISTIC_NAMES}` },
-  );
+  .refine((text) => QUANTILE.test(text) || RULE_STATISTICS.includes(text), {
+    error: `expected one of ${STATISTIC_NAMES}`,
+  });
 
 const tier = z.strictObject({
   severity,

@@ -8,7 +8,9 @@ import {
   type Observable,
   type BatchObservableResult,
 } from "@opentelemetry/api";
-import { findMetric, type CatalogMetric } from "../metrics/catalog.js";
+import { instrumentOptions, requireMetric } from "../metrics/catalog.js";
+
+export { instrumentOptions, requireMetric };
 
 /** Reports one observation of a catalog metric by its name. */
 export type Observe = (
@@ -16,25 +18,6 @@ export type Observe = (
   value: number,
   attributes?: Record<string, string | number>,
 ) => void;
-
-/** The catalog entry of a metric this module emits. */
-export function requireMetric(name: string): CatalogMetric {
-  const metric = findMetric(name);
-  if (metric === undefined)
-    throw new Error(`BUG: ${name} is not in the catalog`);
-  return metric;
-}
-
-/** The options every instrument of a catalog metric is created with. */
-export function instrumentOptions(metric: CatalogMetric) {
-  return {
-    unit: metric.unit,
-    description: metric.description,
-    ...(metric.buckets === undefined
-      ? {}
-      : { advice: { explicitBucketBoundaries: [...metric.buckets] } }),
-  };
-}
 
 /**
  * Creates the catalog's observable instruments of `names` and one batch

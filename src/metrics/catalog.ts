@@ -456,3 +456,25 @@ export function findMetric(name: string): CatalogMetric | undefined {
 export function knownMetricNames(): string[] {
   return [...byAnyName.keys()];
 }
+
+/**
+ * The catalog entry of a metric this project emits; throws when the name is
+ * missing, which is a bug in the caller, never bad input.
+ */
+export function requireMetric(name: string): CatalogMetric {
+  const metric = findMetric(name);
+  if (metric === undefined)
+    throw new Error(`BUG: ${name} is not in the catalog`);
+  return metric;
+}
+
+/** The options every instrument of a catalog metric is created with. */
+export function instrumentOptions(metric: CatalogMetric) {
+  return {
+    unit: metric.unit,
+    description: metric.description,
+    ...(metric.buckets === undefined
+      ? {}
+      : { advice: { explicitBucketBoundaries: [...metric.buckets] } }),
+  };
+}

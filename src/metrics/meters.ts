@@ -26,7 +26,7 @@ import {
   ActiveUsers,
   type ActiveUserWindow,
 } from "./active-users.js";
-import { findMetric, type CatalogMetric } from "./catalog.js";
+import { instrumentOptions, requireMetric } from "./catalog.js";
 import { METER_NAME, METER_VERSION } from "./views.js";
 
 /** How processing a document ended. */
@@ -278,18 +278,9 @@ class AppMeters implements AppMetrics {
   }
 }
 
+function options(name: string) {
+  return instrumentOptions(requireMetric(name));
+}
+
 /** TD Generator's meters on the global MeterProvider. */
 export const metrics: AppMetrics = createAppMetrics();
-
-function options(name: string) {
-  const metric: CatalogMetric | undefined = findMetric(name);
-  if (metric === undefined)
-    throw new Error(`BUG: ${name} is not in the catalog`);
-  return {
-    unit: metric.unit,
-    description: metric.description,
-    ...(metric.buckets === undefined
-      ? {}
-      : { advice: { explicitBucketBoundaries: [...metric.buckets] } }),
-  };
-}
