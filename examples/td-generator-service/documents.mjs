@@ -8,11 +8,16 @@ const markdown = new MarkdownIt({
   typographer: true,
 });
 
+// Only the newest documents are kept: under load the store would otherwise
+// grow for as long as the service runs.
+const KEPT_DOCUMENTS = 1000;
+
 /** Renders a document of the given type and keeps it; returns its record. */
 export function renderDocument(store, { type, source }) {
   const html = markdown.render(source);
   const document = { id: randomUUID(), type, html, createdAt: Date.now() };
   store.set(document.id, document);
+  if (store.size > KEPT_DOCUMENTS) store.delete(store.keys().next().value);
   return document;
 }
 

@@ -6,19 +6,25 @@ const USERS = 200;
 const DOCUMENT_TYPES = ["invoice", "report", "letter", "contract"];
 
 /**
- * The phases of a run as fractions of its duration. During the incident the
- * service answers slowly, fails a share of requests and its workers stall.
+ * The phases of a run as fractions of its duration, each at a steady request
+ * rate (`rate` per second over `connections` users' connections). During the
+ * incident the service answers slowly, fails a share of requests and its
+ * workers stall; more connections keep the offered rate up, as users keep
+ * arriving when answers slow down.
  */
+// Recovery is the longest phase: the alerts' windows must slide past the
+// incident before they resolve.
 export const PHASES = [
-  { name: "warm-up", share: 0.15, connections: 2, incident: null },
-  { name: "steady", share: 0.35, connections: 6, incident: null },
+  { name: "warm-up", share: 0.1, connections: 4, rate: 40, incident: null },
+  { name: "steady", share: 0.25, connections: 10, rate: 120, incident: null },
   {
     name: "incident",
-    share: 0.25,
-    connections: 6,
-    incident: { slowMillis: 1200, errorRate: 0.3, workerStallMillis: 3000 },
+    share: 0.3,
+    connections: 40,
+    rate: 120,
+    incident: { slowMillis: 1500, errorRate: 0.3, workerStallMillis: 3000 },
   },
-  { name: "recovery", share: 0.25, connections: 6, incident: null },
+  { name: "recovery", share: 0.35, connections: 10, rate: 120, incident: null },
 ];
 
 function pick(items) {
@@ -86,30 +92,47 @@ async function setIncident(baseUrl, incident) {
 
 /**
  * Runs every phase against the service at `baseUrl` for `durationSeconds`
- * in all; `onPhase(name, seconds)` is called as each phase starts.
+ * in all; `onPhase(name, seconds)` is called as each phase starts and
+ * `onResponse(statusCode)` after each answer. Aborting `signal` stops the
+ * phase under way and skips the rest.
  */
 export async function runLoad({
   baseUrl,
   durationSeconds,
   onPhase = () => {},
+  onResponse = () => {},
+  signal,
 }) {
   const results = [];
   for (const phase of PHASES) {
+    if (signal?.aborted) break;
     const seconds = Math.max(2, Math.round(durationSeconds * phase.share));
     onPhase(phase.name, seconds);
     await setIncident(baseUrl, phase.incident);
-    const result = await autocannon({
-      url: baseUrl,
-      connections: phase.connections,
-      duration: seconds,
-      requests: requestTemplates(),
-    });
+    const result = await runPhase(baseUrl, phase, seconds, onResponse, signal);
     results.push({
       phase: phase.name,
       requests: result.requests.total,
       errors: result.non2xx,
     });
   }
-  await setIncident(baseUrl, null);
+  if (!signal?.aborted) await setIncident(baseUrl, null);
   return results;
+}
+
+function runPhase(baseUrl, phase, seconds, onResponse, signal) {
+  const instance = autocannon({
+    url: baseUrl,
+    connections: phase.connections,
+    overallRate: phase.rate,
+    duration: seconds,
+    requests: requestTemplates(),
+  });
+  instance.on("response", (_client, statusCode) => onResponse(statusCode));
+  const stop = () => instance.stop();
+  signal?.addEventListener("abort", stop, { once: true });
+  // The instance is a thenable without finally().
+  return Promise.resolve(instance).finally(() =>
+    signal?.removeEventListener("abort", stop),
+  );
 }

@@ -85,9 +85,14 @@ setInterval(() => {
   }
 }, 5_000).unref();
 
+// In an incident, reads and writes of documents wait on a slow dependency.
+async function slowDown() {
+  if (incident.slowMillis > 0) await sleep(incident.slowMillis * Math.random());
+}
+
 app.post("/documents", async (request, response) => {
   metrics.featureUsed("generate");
-  if (incident.slowMillis > 0) await sleep(incident.slowMillis * Math.random());
+  await slowDown();
   try {
     const { type = "report", sections = 10 } = request.body ?? {};
     const document = generate(type, sections);
@@ -97,8 +102,9 @@ app.post("/documents", async (request, response) => {
   }
 });
 
-app.get("/documents/recent/:index", (request, response) => {
+app.get("/documents/recent/:index", async (request, response) => {
   metrics.featureUsed("fetch");
+  await slowDown();
   const id = recent[Number(request.params.index) % Math.max(recent.length, 1)];
   const cached = id === undefined ? undefined : cache.get(id);
   metrics.cacheLookup("documents", cached !== undefined);
