@@ -185,7 +185,7 @@ async function readFigures(manager) {
     : null;
   return {
     ...status.application,
-    queueLength: queue.max,
+    queueLength: queue.last,
     activeUsers: status.users.active["5m"] ?? null,
     firing,
   };
@@ -245,8 +245,9 @@ async function runDemo(options, children, display, signal) {
   );
 
   const stopWatching = watchStatus(options.dataDir, (f) => display.figures(f));
+  const loadStartedMillis = Date.now();
   const ticker = setInterval(
-    () => display.progress((Date.now() - startedMillis) / 1000),
+    () => display.progress((Date.now() - loadStartedMillis) / 1000),
     1000,
   );
   let phases;

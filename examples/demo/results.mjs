@@ -114,8 +114,8 @@ function alertLines({ alerts, startedMillis }) {
   const widths = rows[0].map((_, i) =>
     Math.max(...rows.map((r) => r[i].length)),
   );
-  const table = rows.map(
-    (row) => `  ${row.map((cell, i) => cell.padEnd(widths[i])).join("  ")}`,
+  const table = rows.map((row) =>
+    `  ${row.map((cell, i) => cell.padEnd(widths[i])).join("  ")}`.trimEnd(),
   );
   const resolved = fired.filter((a) => a.resolvedAt).length;
   return [

@@ -131,6 +131,8 @@ function runPhase(baseUrl, phase, seconds, onResponse, signal) {
   instance.on("response", (_client, statusCode) => onResponse(statusCode));
   const stop = () => instance.stop();
   signal?.addEventListener("abort", stop, { once: true });
+  // Aborted while the phase was being set up: no abort event is coming.
+  if (signal?.aborted) stop();
   // The instance is a thenable without finally().
   return Promise.resolve(instance).finally(() =>
     signal?.removeEventListener("abort", stop),
