@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EmbeddedDatabase } from "../../../src/store/embedded/database.js";
 import { EmbeddedStore } from "../../../src/store/embedded/query.js";
 import { QueryError } from "../../../src/query/model.js";
@@ -86,5 +86,57 @@ describe("EmbeddedStore", () => {
     expect(() => EmbeddedStore.open(join(directory, "nowhere"))).toThrow(
       StoreUnavailableError,
     );
+  });
+});
+
+describe("EmbeddedStore reads shared within one turn", () => {
+  const gauge = (timeMillis: number, value: number) => ({
+    type: "number" as const,
+    series: {
+      metric: "td.queue.length",
+      kind: "gauge" as const,
+      unit: "{job}",
+      temporality: "unspecified" as const,
+      monotonic: false,
+      labels: { "td.queue.name": "render" },
+    },
+    timeNanos: BigInt(timeMillis) * 1_000_000n,
+    startTimeNanos: 0n,
+    value,
+  });
+  const ask = (store: EmbeddedStore, kind: "avg" | "max" | "count") =>
+    store.query({
+      metric: "td.queue.length",
+      statistic: { kind },
+      startMillis: 0,
+      endMillis: 10_000,
+      filters: [],
+      groupBy: [],
+    });
+
+  it("reads once for queries asked together, afresh in a later turn", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "td-embedded-turn-"));
+    const db = EmbeddedDatabase.open(directory);
+    try {
+      db.ingest([gauge(1000, 2), gauge(2000, 4)]);
+      const store = new EmbeddedStore(db, "embedded:test");
+      const read = vi.spyOn(db, "readSeries");
+
+      const together = await Promise.all([
+        ask(store, "avg"),
+        ask(store, "max"),
+        ask(store, "count"),
+      ]);
+      expect(together.map((r) => r.series[0]?.value)).toEqual([3, 4, 2]);
+      expect(read).toHaveBeenCalledTimes(1);
+
+      db.ingest([gauge(3000, 9)]);
+      const later = await ask(store, "max");
+      expect(later.series[0]?.value).toBe(9);
+      expect(read).toHaveBeenCalledTimes(2);
+    } finally {
+      db.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
