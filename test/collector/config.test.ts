@@ -419,6 +419,37 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
     expect([...environments]).toEqual([ENVIRONMENT]);
   });
 
+  it("remote-writes exports in order, so Prometheus refuses none of them", async () => {
+    // Regression: each write-ahead-log read-out (every 5 s) holds several
+    // exports; sent in parallel, a newer sample of a series landed first
+    // and Prometheus refused the older one for good as out of order.
+    const gauge = catalog.find((m) => m.name === "td.queue.length")!;
+    const exports = 8;
+    for (let i = 1; i <= exports; i += 1) {
+      await send(exportRequest([gauge], { value: 100 + i }));
+      // Beyond the batch processor's 1 s timeout: one WAL entry each.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+    }
+    const series = `${gauge.prometheusName}{job="${SMOKE_RESOURCE["service.name"]}"}[1m]`;
+    const values = await waitFor(
+      `${exports} samples in Prometheus`,
+      async () => {
+        const url = `${promUrl}/api/v1/query?query=${encodeURIComponent(series)}`;
+        const body = (await (await fetch(url)).json()) as {
+          data: { result: { values: [number, string][] }[] };
+        };
+        const sent = (body.data.result[0]?.values ?? [])
+          .map(([, v]) => Number(v))
+          .filter((v) => v > 100);
+        return sent.length === exports ? sent : undefined;
+      },
+      20_000,
+      explain,
+    );
+    expect(values).toEqual(Array.from({ length: exports }, (_, i) => 101 + i));
+    expect(prom!.output()).not.toMatch(/out of order/i);
+  });
+
   it("keeps undelivered points across a collector restart", async () => {
     // Both destinations are down: td-monitor answers 503, Prometheus is gone.
     const marker = catalog.find((m) => m.name === "td.errors")!;
