@@ -321,7 +321,8 @@ async function main() {
     if (interrupt.signal.aborted) children.killAll();
     interrupt.abort();
   };
-  process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
+    process.on(signal, onSignal);
   try {
     const results = await runDemo(options, children, display, interrupt.signal);
     printSummary(results, { json: options.json });

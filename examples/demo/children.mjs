@@ -29,10 +29,14 @@ export class Children {
    * standard output ("stdout") and error ("stderr").
    */
   start(name, args, { env = {}, cwd, onLine = () => {} } = {}) {
+    // In a process group of its own, so that Ctrl-C in the terminal reaches
+    // only the demo, which stops the children in order: the service while
+    // the collector still takes its last export, then the collector.
     const child = spawn(process.execPath, args, {
       cwd,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
     this.started.push({ name, pid: child.pid });
     const logFile = path.join(this.logDir, `${name}.log`);

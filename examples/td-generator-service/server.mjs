@@ -150,6 +150,16 @@ const server = app.listen(port, "127.0.0.1", () => {
   );
 });
 
-for (const signal of ["SIGTERM", "SIGINT"]) {
-  process.once(signal, () => server.close());
+// Stop taking requests, let those under way finish for a moment, then drop
+// what is left: a client holding a keep-alive connection open must not keep
+// the process up. Once the server is closed the process ends, and the
+// register entry exports the last metrics on the way out.
+const DRAIN_MILLIS = 2000;
+
+function shutDown() {
+  server.close();
+  server.closeIdleConnections();
+  setTimeout(() => server.closeAllConnections(), DRAIN_MILLIS).unref();
 }
+
+for (const signal of ["SIGTERM", "SIGINT"]) process.once(signal, shutDown);
