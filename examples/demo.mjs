@@ -33,7 +33,7 @@ alerts that fired and resolved and writes Markdown, HTML and JSON reports.
 
 Options:
   --duration <time>  length of the load, e.g. 90s or 2m (default ${DEFAULT_DURATION},
-                     at least ${MIN_DURATION_SECONDS}s); start-up and reports add about 15 s
+                     at least ${MIN_DURATION_SECONDS}s); start-up and reports add about 10 s
   --data-dir <dir>   where the run's series, alerts, reports and logs go
                      (default: a new directory under data/demo/)
   --json             print the results as JSON on standard output
