@@ -16,7 +16,7 @@ import {
 } from "./lib/stats.mjs";
 import { withRatios } from "./lib/results.mjs";
 
-const SERVER = path.join(ROOT, "bench/apps/server.mjs");
+const SERVER = path.join(ROOT, "bench/apps/server.cjs");
 const EXPORT_INTERVAL_MILLIS = 2000;
 const CONNECTIONS = 10;
 
@@ -159,7 +159,7 @@ export async function run({ quick = false } = {}) {
         `autocannon, ${CONNECTIONS} connections on loopback, ${options.durationSeconds} s per run after ${options.warmupSeconds} s of warm-up; ${options.rounds} rounds, variants interleaved (order rotated each round), a fresh server per run; medians of the rounds. Load generator and server share the machine's cores.`,
         `OTLP variants export every ${EXPORT_INTERVAL_MILLIS / 1000} s (OTEL_METRIC_EXPORT_INTERVAL) over http/protobuf to a real \`td-monitor collector\`; prom-client (default metrics plus a latency histogram) is scraped over HTTP every ${EXPORT_INTERVAL_MILLIS / 1000} s.`,
         "auto-instrumentations: the package's register with its default instrumentations, OTEL_TRACES_EXPORTER=none and OTEL_LOGS_EXPORTER=none (metrics only, as ours), resource detectors env,host,os,process.",
-        `Peak RSS is the server's VmHWM. Failed or non-2xx responses over all runs: ${errors}.`,
+        `p99 in whole milliseconds (autocannon's resolution). Peak RSS is the server's VmHWM. Failed or non-2xx responses over all runs: ${errors}.`,
       ],
     };
   } finally {

@@ -3,18 +3,22 @@
  * response per request, on node:http or Express, optionally with prom-client.
  * Prints `listening <port>` once it accepts connections.
  *
- *   BENCH_FRAMEWORK=plain|express   BENCH_PROM=1   node [--require …] server.mjs
+ *   BENCH_FRAMEWORK=plain|express   BENCH_PROM=1   node [--require …] server.cjs
  */
-import http from "node:http";
+/* eslint-disable @typescript-eslint/no-require-imports --
+   CommonJS on purpose: the auto-instrumentations register patches modules
+   loaded through require(), and an ESM app would escape it. */
+"use strict";
+const http = require("node:http");
 
 const framework = process.env.BENCH_FRAMEWORK ?? "plain";
 const body = JSON.stringify({ ok: true, service: "bench" });
-const prom = process.env.BENCH_PROM === "1" ? await startProm() : undefined;
+const prom = process.env.BENCH_PROM === "1" ? startProm() : undefined;
 
 // prom-client as its docs show it: default metrics, a latency histogram
 // observed when the response finishes, and /metrics for the scraper.
-async function startProm() {
-  const { default: client } = await import("prom-client");
+function startProm() {
+  const client = require("prom-client");
   client.collectDefaultMetrics();
   const histogram = new client.Histogram({
     name: "http_server_request_duration_seconds",
@@ -50,8 +54,8 @@ function plainServer() {
   });
 }
 
-async function expressServer() {
-  const { default: express } = await import("express");
+function expressServer() {
+  const express = require("express");
   const app = express();
   if (prom) app.get("/metrics", (_req, res) => void prom.metrics(res));
   app.get("/hello/:id", (req, res) => {
@@ -61,7 +65,7 @@ async function expressServer() {
   return http.createServer(app);
 }
 
-const server = framework === "express" ? await expressServer() : plainServer();
+const server = framework === "express" ? expressServer() : plainServer();
 server.keepAliveTimeout = 30_000;
 server.listen(0, "127.0.0.1", () => {
   process.stdout.write(`listening ${server.address().port}\n`);
