@@ -507,6 +507,8 @@ describe.skipIf(skip)("the pipeline end to end", () => {
     ];
     const checks: Array<[string, string[], string[]]> = [
       ["api_latency", [], ["p95", "count", "avg"]],
+      // A filter, compiled to SQL on one side and to PromQL on the other.
+      ["api_latency", ["--where", "http.route=/documents"], ["p95", "rate"]],
       ["documents", [], ["increase", "rate"]],
       ["heap", [], ["avg", "max"]],
     ];
@@ -529,7 +531,12 @@ describe.skipIf(skip)("the pipeline end to end", () => {
       );
       for (const statistic of statistics) {
         const [x, y] = [a?.[statistic], b?.[statistic]];
-        seen[`${metric} ${statistic}`] = { embedded: x, prometheus: y };
+        seen[
+          `${metric}${filters.length > 0 ? ` ${filters[1]}` : ""} ${statistic}`
+        ] = {
+          embedded: x,
+          prometheus: y,
+        };
         expect(x, `${metric} ${statistic} (embedded)`).toBeTypeOf("number");
         expect(y, `${metric} ${statistic} (Prometheus)`).toBeTypeOf("number");
         const difference = Math.abs((x as number) - (y as number));
