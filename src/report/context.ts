@@ -12,6 +12,7 @@ import type {
 } from "../query/model.js";
 import type { TimePoint } from "../query/analysis.js";
 import type { MetricStore } from "../store/types.js";
+import { missingLabel } from "./metrics.js";
 import type { Figure } from "./types.js";
 
 /** A time range in ms since the epoch, end exclusive of nothing: [start, end]. */
@@ -113,6 +114,15 @@ export function figure(value: number | undefined, unit: string): Figure {
   return { value: finite(value) ?? null, unit };
 }
 
+/**
+ * Whether a count (requests, documents, uses) counted anything. Table rows
+ * that counted nothing in the window are left out: a series can outlive its
+ * last increase, or only ever hold the value it was created with.
+ */
+export function countedAny(count: Figure): boolean {
+  return count.value !== null && count.value > 0;
+}
+
 /** The value of the only (first) series of an answer. */
 export function single(result: QueryResult): number | undefined {
   return finite(result.series[0]?.value);
@@ -131,12 +141,26 @@ export function cleanPoints(series: SeriesResult | undefined): TimePoint[] {
     .sort((a, b) => a[0] - b[0]);
 }
 
-/** The answers of a grouped query by the value of one group-by key. */
+/**
+ * The label of a series in a table grouped by `key`: its value of the key,
+ * or `(no route)`, `(no document type)`… for series without one. Without a
+ * key (an ungrouped answer) the label is empty.
+ */
+export function groupLabel(
+  labels: Readonly<Record<string, string>>,
+  key: string | undefined,
+): string {
+  if (key === undefined) return "";
+  const value = labels[key];
+  return value === undefined || value === "" ? missingLabel(key) : value;
+}
+
+/** The answers of a query grouped by one key, by {@link groupLabel}. */
 export function byLabel(
   result: QueryResult,
-  key: string,
+  key: string | undefined,
 ): Map<string, SeriesResult> {
-  return new Map(result.series.map((s) => [s.labels[key] ?? "", s]));
+  return new Map(result.series.map((s) => [groupLabel(s.labels, key), s]));
 }
 
 /** ISO 8601 form of a time in ms; null for none. */

@@ -55,3 +55,27 @@ export const ATTRIBUTES = {
   feature: "td.feature.name",
   instance: "service.instance.id",
 } as const;
+
+// What the attributes the report groups by are called in a row's label.
+const ATTRIBUTE_NOUNS: Readonly<Record<string, string>> = {
+  [ATTRIBUTES.mountpoint]: "mountpoint",
+  [ATTRIBUTES.diskDirection]: "direction",
+  [ATTRIBUTES.networkDirection]: "direction",
+  [ATTRIBUTES.route]: "route",
+  [ATTRIBUTES.documentType]: "document type",
+  [ATTRIBUTES.queueName]: "queue name",
+  [ATTRIBUTES.cacheName]: "cache name",
+  [ATTRIBUTES.errorType]: "error type",
+  [ATTRIBUTES.feature]: "feature name",
+  [ATTRIBUTES.instance]: "instance id",
+};
+
+/**
+ * The label of the row holding the series that lack the attribute a table
+ * groups by, such as requests that matched no route: `(no route)`. Stores
+ * group them under the empty value (PromQL's `by` does the same), which
+ * would otherwise show as a row without a name.
+ */
+export function missingLabel(key: string): string {
+  return `(no ${ATTRIBUTE_NOUNS[key] ?? key})`;
+}

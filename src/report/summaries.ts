@@ -82,11 +82,10 @@ export async function summarizeGauge(
   ]);
   const flip = (v: number | undefined) =>
     complement && v !== undefined ? 1 - v : v;
-  const key = groupKey ?? "";
-  const p95s = byLabel(p95, key);
-  const peaks = byLabel(peak, key);
-  const stepsByLabel = byLabel(steps, key);
-  return [...byLabel(avg, key)].flatMap(([label, series]) => {
+  const p95s = byLabel(p95, groupKey);
+  const peaks = byLabel(peak, groupKey);
+  const stepsByLabel = byLabel(steps, groupKey);
+  return [...byLabel(avg, groupKey)].flatMap(([label, series]) => {
     const points = cleanPoints(stepsByLabel.get(label)).map(
       ([t, v]) => [t, flip(v)!] as const,
     );

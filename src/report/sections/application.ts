@@ -7,9 +7,11 @@ import {
   ask,
   byLabel,
   cleanPoints,
+  countedAny,
   eq,
   figure,
   finite,
+  groupLabel,
   pointsOf,
   ratio,
   single,
@@ -98,10 +100,11 @@ async function percentiles(
   );
 }
 
+/** Percentiles of the group `label` of answers grouped by `key`, or overall. */
 function percentilesOf(
   results: readonly QueryResult[],
-  label: string,
-  key: string,
+  label = "",
+  key?: string,
 ): Percentiles {
   const [p50, p95, p99] = results.map((r) =>
     figure(finite(byLabel(r, key).get(label)?.value), "s"),
@@ -143,11 +146,13 @@ async function httpFigures(ctx: ReportContext) {
   const [requests, rate, errors, routeRequests, routeRates, routeErrors] =
     counts;
   const key = ATTRIBUTES.route;
-  const routes = [...byLabel(routeRequests, key)].map(([label, series]) => {
+  const routes = [...byLabel(routeRequests, key)].flatMap(([label, series]) => {
     const count = finite(series.value);
+    const requests = figure(count, "{request}");
+    if (!countedAny(requests)) return [];
     return {
       label,
-      requests: figure(count, "{request}"),
+      requests,
       throughput: figure(
         byLabel(routeRates, key).get(label)?.value,
         "{request}/s",
@@ -161,7 +166,7 @@ async function httpFigures(ctx: ReportContext) {
   });
   const total = single(requests);
   return {
-    latency: percentilesOf(overall, "", ""),
+    latency: percentilesOf(overall),
     requests: figure(total, "{request}"),
     throughput: figure(single(rate), "{request}/s"),
     errorRate: figure(ratio(single(errors) ?? 0, total), "1"),
@@ -194,12 +199,14 @@ async function documentFigures(ctx: ReportContext) {
     ask(ctx, METRICS.documentDuration, { kind: "quantile", q: 0.95 }, byType),
   ]);
   const key = ATTRIBUTES.documentType;
-  const types = [...byLabel(typeProcessed, key)].map(([label, series]) => {
+  const types = [...byLabel(typeProcessed, key)].flatMap(([label, series]) => {
     const count = finite(series.value);
+    const processed = figure(count, "{document}");
+    if (!countedAny(processed)) return [];
     const fails = finite(byLabel(typeFailed, key).get(label)?.value) ?? 0;
     return {
       label,
-      processed: figure(count, "{document}"),
+      processed,
       failed: figure(count === undefined ? undefined : fails, "{document}"),
       failureRate: figure(ratio(fails, count), "1"),
       durationP95: figure(byLabel(typeP95, key).get(label)?.value, "s"),
@@ -212,7 +219,7 @@ async function documentFigures(ctx: ReportContext) {
     rate: figure(single(rate), "{document}/s"),
     failed: figure(failures, "{document}"),
     failureRate: figure(ratio(failures, total), "1"),
-    duration: percentilesOf(duration, "", ""),
+    duration: percentilesOf(duration),
     byType: types.sort(byFigure((t) => t.processed.value)),
   };
 }
@@ -262,13 +269,15 @@ async function cacheFigures(ctx: ReportContext) {
           lookups: figure(lookups, "{lookup}"),
         };
   };
-  const names = [...new Set(perCache.series.map((s) => s.labels[name] ?? ""))];
-  const byCache: Array<Labelled<ReturnType<typeof tally>>> = names.map(
-    (label) => ({
+  const labelOf = (s: QueryResult["series"][number]) =>
+    groupLabel(s.labels, name);
+  const names = [...new Set(perCache.series.map(labelOf))];
+  const byCache: Array<Labelled<ReturnType<typeof tally>>> = names
+    .map((label) => ({
       label,
-      ...tally(perCache.series.filter((s) => (s.labels[name] ?? "") === label)),
-    }),
-  );
+      ...tally(perCache.series.filter((s) => labelOf(s) === label)),
+    }))
+    .filter((row) => countedAny(row.lookups));
   return { ...tally(overall.series), byCache };
 }
 

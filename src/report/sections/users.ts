@@ -6,6 +6,7 @@ import {
   ask,
   byLabel,
   cleanPoints,
+  countedAny,
   eq,
   figure,
   finite,
@@ -142,7 +143,7 @@ async function featureFigures(ctx: ReportContext) {
   ]);
   const rows = [...byLabel(uses, key)]
     .map(([label, s]) => ({ label, uses: figure(s.value, "{use}") }))
-    .filter((row) => row.uses.value !== null)
+    .filter((row) => countedAny(row.uses))
     .sort(byFigure((row) => row.uses.value))
     .slice(0, TOP_FEATURES);
   const stepsByFeature = byLabel(steps, key);
@@ -163,6 +164,7 @@ async function errorFigures(ctx: ReportContext) {
     total: figure(single(total), "{error}"),
     byType: [...byLabel(byType, key)]
       .map(([label, s]) => ({ label, count: figure(s.value, "{error}") }))
+      .filter((row) => countedAny(row.count))
       .sort(byFigure((row) => row.count.value)),
   };
 }
