@@ -11,7 +11,7 @@
  */
 import { diag } from "@opentelemetry/api";
 import { UnsupportedQueryError, type MetricStore } from "../store/types.js";
-import { metricChanges } from "./context.js";
+import { alertWindow, metricChanges } from "./context.js";
 import { formatLabels, labelsHash } from "./labels.js";
 import { acquireLease } from "./lease.js";
 import { createNotifiers, dispatch } from "./notifiers/dispatcher.js";
@@ -445,14 +445,19 @@ export class Evaluator {
     now: number,
   ): Promise<void> {
     if (!this.changeContext || fired.length === 0) return;
+    // Alerts that went pending together over equal windows share one look.
     const byWindow = new Map<number, Promise<AlertRecord["context"]>>();
     for (const { record, rule } of fired) {
-      const window = Math.max(rule.windowSeconds, 300);
-      let changes = byWindow.get(window);
+      const window = alertWindow(
+        record.startedAtMillis,
+        now,
+        rule.windowSeconds,
+      );
+      let changes = byWindow.get(window.startMillis);
       if (changes === undefined)
         byWindow.set(
-          window,
-          (changes = metricChanges(this.store, window, now)),
+          window.startMillis,
+          (changes = metricChanges(this.store, window)),
         );
       record.context = await changes;
     }
