@@ -24,6 +24,20 @@ export function formatNumber(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
+/**
+ * One context entry as a person reads it: `metric before → after`, with
+ * "no data" where a window held none (NaN, or null after a JSON round trip).
+ */
+export function formatChange(change: {
+  readonly metric: string;
+  readonly before: number | null;
+  readonly after: number | null;
+}): string {
+  const value = (v: number | null) =>
+    v === null || Number.isNaN(v) ? "no data" : formatNumber(v);
+  return `${change.metric} ${value(change.before)} → ${value(change.after)}`;
+}
+
 const FORMATS: Record<string, (value: number) => string> = {
   percent: (v) => `${formatNumber(v * 100)}%`,
   seconds: (v) =>

@@ -5,7 +5,7 @@
  * @see https://api.slack.com/messaging/webhooks
  */
 import type { ReceiverConfig } from "../rule.js";
-import { formatNumber } from "../template.js";
+import { formatChange, formatNumber } from "../template.js";
 import { postJson } from "./http.js";
 import {
   receiverSecrets,
@@ -33,9 +33,7 @@ export function slackText(group: NotificationGroup): string {
   });
   const changes = group.alerts.flatMap((a) => a.context ?? []).slice(0, 3);
   if (changes.length > 0) {
-    lines.push(
-      `_Changed most:_ ${changes.map((c) => `${c.metric} ${formatNumber(c.before)} → ${formatNumber(c.after)}`).join(", ")}`,
-    );
+    lines.push(`_Changed most:_ ${changes.map(formatChange).join(", ")}`);
   }
   if (group.rule.runbook !== undefined)
     lines.push(`<${group.rule.runbook}|Runbook>`);

@@ -17,6 +17,7 @@ import {
 import { exportPrometheusRules } from "../../alerts/export.js";
 import { formatLabels } from "../../alerts/labels.js";
 import { replay } from "../../alerts/replay.js";
+import { formatChange } from "../../alerts/template.js";
 import {
   loadRuleFile,
   RuleFileError,
@@ -369,9 +370,7 @@ function describeAlert(a: AlertRecord): string {
   if (a.runbook !== undefined) lines.push(`runbook:    ${a.runbook}`);
   if (a.lastError !== undefined) lines.push(`last error: ${a.lastError}`);
   for (const c of a.context ?? [])
-    lines.push(
-      `changed:    ${c.metric} (${c.statistic}) ${number(c.before)} -> ${number(c.after)}`,
-    );
+    lines.push(`changed:    ${formatChange(c)} (${c.statistic})`);
   for (const n of a.notifications) {
     lines.push(
       `notified:   ${iso(n.atMillis)} ${n.receiver} ${n.reason} ${n.ok ? "ok" : `failed: ${n.error ?? ""}`} (${n.attempts} attempts)`,
