@@ -15,7 +15,10 @@
  */
 import { diag, metrics } from "@opentelemetry/api";
 import { readMonitoringConfig } from "./instrumentation/config.js";
-import { installDiagLogger } from "./instrumentation/logger.js";
+import {
+  installDiagLogger,
+  installErrorHandler,
+} from "./instrumentation/logger.js";
 import { installExitHooks } from "./instrumentation/shutdown.js";
 import { startMonitoring } from "./instrumentation/start.js";
 
@@ -34,6 +37,7 @@ function register(): void {
     );
     if (config.disabled) return;
     const handle = startMonitoring(config);
+    installErrorHandler(() => handle.exportsAbandoned);
     metrics.setGlobalMeterProvider(handle.meterProvider);
     installExitHooks(handle.shutdown, config.shutdownTimeoutMillis);
   } catch (error) {

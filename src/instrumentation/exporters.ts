@@ -3,37 +3,29 @@
  * JSON) and the console on a periodic reader, Prometheus as a pull endpoint.
  */
 import http from "node:http";
-import https from "node:https";
-import type { Duplex } from "node:stream";
 import { diag } from "@opentelemetry/api";
-import {
-  AggregationTemporalityPreference,
-  OTLPMetricExporter as OtlpJsonExporter,
-} from "@opentelemetry/exporter-metrics-otlp-http";
-import { OTLPMetricExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
+import type * as PrometheusModule from "@opentelemetry/exporter-prometheus";
 import {
   ConsoleMetricExporter,
   PeriodicExportingMetricReader,
   type IMetricReader,
   type PushMetricExporter,
 } from "@opentelemetry/sdk-metrics";
-import {
-  redactUrl,
-  type MonitoringConfig,
-  type OtlpConfig,
-  type TemporalityPreference,
-} from "./config.js";
+import type { MonitoringConfig } from "./config.js";
+import { loadPackage } from "./load.js";
+import { createOtlpExporter } from "./otlp-exporter.js";
 
 /** The readers, and what else must be closed when they are. */
 export interface Readers {
   readonly readers: IMetricReader[];
   /**
-   * Fails every export still in flight and any later one. For shutdown,
-   * once the bound is reached: the SDK's own export timers hold the process
-   * open until their export settles, so the export must settle now.
+   * Fails every export still in flight or waiting to retry, and any later
+   * one. For shutdown, once the bound is reached: the SDK's own export
+   * timers hold the process open until their export settles, so the export
+   * must settle now.
+   * @returns how many exports were abandoned
    */
-  abortExports(): void;
+  abortExports(): number;
   /** Closes what the readers opened beside themselves (the Prometheus server). */
   close(): Promise<void>;
 }
@@ -48,11 +40,12 @@ export function buildReaders(
 ): Readers {
   const readers: IMetricReader[] = [];
   const closers: Array<() => Promise<void>> = [];
-  const sockets = new ExportSockets();
+  const aborts: Array<() => number> = [];
   for (const name of config.exporters) {
     if (name === "otlp") {
-      const exporter = createOtlpExporter(config.otlp, sockets);
+      const { exporter, abort } = createOtlpExporter(config.otlp);
       readers.push(periodicReader(exporter, config));
+      aborts.push(abort);
     } else if (name === "console") {
       readers.push(periodicReader(new ConsoleMetricExporter(), config));
     } else {
@@ -63,7 +56,7 @@ export function buildReaders(
   }
   return {
     readers,
-    abortExports: () => sockets.abort(),
+    abortExports: () => aborts.reduce((sum, abort) => sum + abort(), 0),
     close: async () => {
       await Promise.all(closers.map((close) => close()));
     },
@@ -81,118 +74,13 @@ function periodicReader(
   });
 }
 
-const TEMPORALITY: Record<
-  TemporalityPreference,
-  AggregationTemporalityPreference
-> = {
-  cumulative: AggregationTemporalityPreference.CUMULATIVE,
-  delta: AggregationTemporalityPreference.DELTA,
-  lowmemory: AggregationTemporalityPreference.LOWMEMORY,
-};
-
-// The variables already read by `readMonitoringConfig`. The exporters would
-// read them again and warn a second time about the same bad value, so they
-// are hidden while an exporter is built; their values reach it explicitly.
-const OTLP_VARIABLES = [
-  "ENDPOINT",
-  "HEADERS",
-  "TIMEOUT",
-  "COMPRESSION",
-  "PROTOCOL",
-].flatMap((suffix) => [
-  `OTEL_EXPORTER_OTLP_${suffix}`,
-  `OTEL_EXPORTER_OTLP_METRICS_${suffix}`,
-]);
-
-/** An OTLP/HTTP exporter for the configured protocol. */
-export function createOtlpExporter(
-  otlp: OtlpConfig,
-  sockets = new ExportSockets(),
-): PushMetricExporter {
-  const options = {
-    url: otlp.url,
-    headers: { ...otlp.headers },
-    timeoutMillis: otlp.timeoutMillis,
-    compression: otlp.compression,
-    temporalityPreference: TEMPORALITY[otlp.temporality],
-    httpAgentOptions: (protocol: string) => sockets.createAgent(protocol),
-  } as ConstructorParameters<typeof OtlpJsonExporter>[0];
-  diag.debug(
-    `td-monitoring: exporting ${otlp.protocol} to ${redactUrl(otlp.url)}`,
-  );
-  return withHiddenVariables(OTLP_VARIABLES, () =>
-    otlp.protocol === "http/json"
-      ? new OtlpJsonExporter(options)
-      : new OtlpProtobufExporter(options),
-  );
-}
-
-function withHiddenVariables<T>(names: readonly string[], build: () => T): T {
-  const saved = new Map<string, string>();
-  for (const name of names) {
-    const value = process.env[name];
-    if (value === undefined) continue;
-    saved.set(name, value);
-    delete process.env[name];
-  }
-  try {
-    return build();
-  } finally {
-    for (const [name, value] of saved) process.env[name] = value;
-  }
-}
-
-/**
- * The exporter's connections. Its sockets do not hold the process open: an
- * export in flight must not delay the app's exit beyond the shutdown bound,
- * which a referenced timer enforces instead (see `shutdown.ts`). Once
- * aborted, open sockets are destroyed and new ones fail at once.
- */
-export class ExportSockets {
-  private readonly open = new Set<Duplex>();
-  private aborted = false;
-
-  /** An agent for the exporter's `httpAgentOptions` factory. */
-  createAgent(protocol: string): http.Agent {
-    const Agent = protocol === "https:" ? https.Agent : http.Agent;
-    const agent = new Agent({ keepAlive: true });
-    const createConnection = agent.createConnection.bind(agent);
-    agent.createConnection = (...args: Parameters<typeof createConnection>) => {
-      const socket = createConnection(...args);
-      if (socket) this.track(socket);
-      return socket;
-    };
-    return agent;
-  }
-
-  abort(): void {
-    this.aborted = true;
-    if (this.open.size > 0) {
-      diag.debug(`td-monitoring: abandoning ${this.open.size} export(s)`);
-    }
-    for (const socket of this.open) socket.destroy(abortError());
-  }
-
-  private track(socket: Duplex): void {
-    (socket as Duplex & { unref?: () => void }).unref?.();
-    if (this.aborted) {
-      socket.destroy(abortError());
-      return;
-    }
-    this.open.add(socket);
-    socket.once("close", () => this.open.delete(socket));
-  }
-}
-
-// Carries no network error code, so the exporter does not retry it.
-function abortError(): Error {
-  return new Error("td-monitoring: export abandoned at shutdown");
-}
-
 function prometheusReader(
   { prometheus }: MonitoringConfig,
   ignoredServers: WeakSet<object>,
-): { reader: PrometheusExporter; close: () => Promise<void> } {
+): { reader: IMetricReader; close: () => Promise<void> } {
+  const { PrometheusExporter } = loadPackage<typeof PrometheusModule>(
+    "@opentelemetry/exporter-prometheus",
+  );
   // The exporter's own server would keep the app from exiting and would
   // listen on every interface; ours is unreferenced and on 127.0.0.1 unless
   // OTEL_EXPORTER_PROMETHEUS_HOST says otherwise.

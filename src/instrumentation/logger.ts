@@ -11,6 +11,7 @@ import {
   type DiagLogFunction,
   type DiagLogger,
 } from "@opentelemetry/api";
+import { setGlobalErrorHandler } from "@opentelemetry/core";
 
 const LOG_LEVELS: Readonly<Record<string, DiagLogLevel>> = {
   NONE: DiagLogLevel.NONE,
@@ -80,5 +81,30 @@ export function installDiagLogger(rawLevel: string | undefined): void {
       `td-monitoring: OTEL_LOG_LEVEL=${JSON.stringify(raw)} is not one of ` +
         `${Object.keys(LOG_LEVELS).join(", ")}; using WARN`,
     );
+  }
+}
+
+/**
+ * Routes the SDK's global error handler (where a failed periodic export
+ * ends up) to one line through the diagnostic logger: the error's message,
+ * not the JSON-encoded stack trace the SDK's default handler writes. While
+ * `expected()` is true the error is already accounted for (exports abandoned
+ * at shutdown, warned about once) and goes to the debug level only.
+ */
+export function installErrorHandler(expected: () => boolean): void {
+  setGlobalErrorHandler((error) => {
+    const message = describeError(error);
+    if (expected()) diag.debug(message);
+    else diag.error(message);
+  });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
   }
 }

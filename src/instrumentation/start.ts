@@ -16,6 +16,11 @@ import { withTimeout } from "./shutdown.js";
 /** Running metrics, as {@link startMonitoring} returns them. */
 export interface MonitoringHandle {
   readonly meterProvider: MeterProvider;
+  /**
+   * True once shutdown gave up on exports still running at its bound (and
+   * said so in one warning): their failures are expected from then on.
+   */
+  readonly exportsAbandoned: boolean;
   /** Exports what has been recorded so far on every push reader. */
   forceFlush(): Promise<void>;
   /**
@@ -43,6 +48,7 @@ export function startMonitoring(config: MonitoringConfig): MonitoringHandle {
   const stopHttp = startHttpMetrics(meter, { ignoredServers });
 
   let stopping: Promise<void> | undefined;
+  let abandoned = false;
   const stop = async (): Promise<void> => {
     stopHttp();
     stopRuntime();
@@ -53,12 +59,23 @@ export function startMonitoring(config: MonitoringConfig): MonitoringHandle {
         timeoutMillis,
       );
     } finally {
-      readers.abortExports();
+      // Failures of what is aborted here arrive later, and are expected.
+      abandoned = readers.abortExports() > 0;
+      if (abandoned) {
+        diag.warn(
+          `td-monitoring: the last export did not finish within ` +
+            `${timeoutMillis} ms (TD_MONITORING_SHUTDOWN_TIMEOUT_MILLIS) ` +
+            `and was abandoned; is the collector reachable?`,
+        );
+      }
       await readers.close();
     }
   };
   return {
     meterProvider,
+    get exportsAbandoned() {
+      return abandoned;
+    },
     forceFlush: () => meterProvider.forceFlush(),
     shutdown: () => {
       stopping ??= stop().catch((error: unknown) => {

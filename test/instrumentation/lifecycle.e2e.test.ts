@@ -5,7 +5,7 @@
  * memory.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   attributesOf,
@@ -20,10 +20,12 @@ import { get, startApp, type ChildApp } from "./child-app.js";
 
 let app: ChildApp | undefined;
 let capture: CaptureServer | undefined;
+let silent: SilentServer | undefined;
 afterEach(async () => {
   await app?.stop();
   await capture?.close();
-  app = capture = undefined;
+  await silent?.close();
+  app = capture = silent = undefined;
 });
 
 // Long enough that only the flush at exit can export anything.
@@ -129,6 +131,90 @@ async function refusedEndpoint(): Promise<string> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
 }
+
+/** A local port that accepts connections and never says a word. */
+interface SilentServer {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+async function startSilentServer(): Promise<SilentServer> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// The documented default of TD_MONITORING_SHUTDOWN_TIMEOUT_MILLIS, and room
+// for the process to start its exit and end on a busy machine.
+const SHUTDOWN_BOUND_MILLIS = 5_000;
+const EXIT_MARGIN_MILLIS = 1_500;
+
+// A refused port once held the app up to 8.5 s: the OTLP exporter's retries
+// waited on timers that kept the process alive past the bound.
+describe.each([
+  { collector: "refuses connections", interval: "the default" },
+  { collector: "refuses connections", interval: "200 ms" },
+  { collector: "accepts and never answers", interval: "the default" },
+  { collector: "accepts and never answers", interval: "200 ms" },
+])(
+  "an app that closes its server on SIGINT, when the collector $collector, at $interval interval",
+  ({ collector, interval }) => {
+    it("ends within the shutdown bound, with one warning and no stack trace", async () => {
+      let endpoint: string;
+      if (collector === "refuses connections") {
+        endpoint = await refusedEndpoint();
+      } else {
+        silent = await startSilentServer();
+        endpoint = silent.endpoint;
+      }
+      app = await startApp({
+        loader: "--require",
+        app: "close-on-sigint.cjs",
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          ...(interval === "200 ms"
+            ? { OTEL_METRIC_EXPORT_INTERVAL: "200" }
+            : {}),
+        },
+      });
+      expect(await get(app.port, "/")).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      const signalled = Date.now();
+      app.child.kill("SIGINT");
+      expect(await app.exited).toEqual({ code: 0, signal: null });
+      const exitMillis = Date.now() - signalled;
+
+      expect(app.stdout()).toContain("app: SIGINT, closing");
+      expect(exitMillis).toBeLessThan(
+        SHUTDOWN_BOUND_MILLIS + EXIT_MARGIN_MILLIS,
+      );
+      const stderr = app.stderr();
+      expect(stderr).not.toMatch(/"stack"|\n\s+at /);
+      const abandoned = stderr
+        .split("\n")
+        .filter((line) => line.includes("abandoned"));
+      expect(abandoned).toEqual([
+        expect.stringMatching(
+          /^td-monitoring: the last export did not finish within 5000 ms/,
+        ),
+      ]);
+    });
+  },
+);
 
 async function heapUsed(port: number | undefined): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${port}/heap`);
