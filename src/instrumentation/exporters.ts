@@ -5,6 +5,7 @@
 import http from "node:http";
 import { diag } from "@opentelemetry/api";
 import type * as PrometheusModule from "@opentelemetry/exporter-prometheus";
+import { withPrometheusNames } from "./prometheus-names.js";
 import {
   ConsoleMetricExporter,
   PeriodicExportingMetricReader,
@@ -78,16 +79,17 @@ function prometheusReader(
   { prometheus }: MonitoringConfig,
   ignoredServers: WeakSet<object>,
 ): { reader: IMetricReader; close: () => Promise<void> } {
-  const { PrometheusExporter } = loadPackage<typeof PrometheusModule>(
-    "@opentelemetry/exporter-prometheus",
-  );
+  const { PrometheusExporter, PrometheusSerializer } = loadPackage<
+    typeof PrometheusModule
+  >("@opentelemetry/exporter-prometheus");
   // The exporter's own server would keep the app from exiting and would
   // listen on every interface; ours is unreferenced and on 127.0.0.1 unless
   // OTEL_EXPORTER_PROMETHEUS_HOST says otherwise.
   const reader = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer();
   const server = http.createServer((request, response) => {
     if (new URL(request.url ?? "/", "http://x").pathname === "/metrics") {
-      reader.getMetricsRequestHandler(request, response);
+      void serveScrape(reader, serializer, response);
     } else {
       response.writeHead(404).end("td-monitoring serves /metrics only\n");
     }
@@ -106,4 +108,26 @@ function prometheusReader(
       server.close(() => resolve());
     });
   return { reader, close };
+}
+
+// A scrape collects, renames as the collector would, and serializes.
+async function serveScrape(
+  reader: PrometheusModule.PrometheusExporter,
+  serializer: PrometheusModule.PrometheusSerializer,
+  response: http.ServerResponse,
+): Promise<void> {
+  try {
+    const { resourceMetrics, errors } = await reader.collect();
+    if (errors.length > 0) {
+      diag.warn("td-monitoring: some metrics failed to collect", ...errors);
+    }
+    const body = serializer.serialize(withPrometheusNames(resourceMetrics));
+    response.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    response.end(body);
+  } catch (error) {
+    response.writeHead(500, { "content-type": "text/plain" });
+    response.end(
+      `# td-monitoring failed to collect metrics: ${String(error)}\n`,
+    );
+  }
 }
