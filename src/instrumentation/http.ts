@@ -43,9 +43,30 @@ interface ServerMessage {
 
 interface InFlight {
   readonly startMillis: number;
+  // Shared by every request of the same method and scheme: never mutated.
   readonly attributes: Attributes;
   done: boolean;
 }
+
+// An attribute object per (method, scheme), made once: the active-requests
+// counter and the duration's base take them as they are. At most ten
+// methods (with `_OTHER`) times two schemes.
+const BASE_ATTRIBUTES = new Map<string, Attributes>();
+
+function baseAttributes(method: string, scheme: string): Attributes {
+  const key = scheme === "https" ? method + " s" : method;
+  let attributes = BASE_ATTRIBUTES.get(key);
+  if (attributes === undefined) {
+    attributes = Object.freeze({
+      "http.request.method": method,
+      "url.scheme": scheme,
+    });
+    BASE_ATTRIBUTES.set(key, attributes);
+  }
+  return attributes;
+}
+
+const ABORTED: Attributes = Object.freeze({ "error.type": "aborted" });
 
 /** Options of {@link startHttpMetrics}. */
 export interface HttpMetricsOptions {
@@ -74,7 +95,7 @@ export function startHttpMetrics(
     state.done = true;
     active.add(-1, state.attributes);
     const seconds = (performance.now() - state.startMillis) / 1000;
-    duration.record(seconds, { ...state.attributes, ...attributes });
+    duration.record(seconds, attributes);
   };
 
   const onStart = (message: unknown): void => {
@@ -82,24 +103,34 @@ export function startHttpMetrics(
     if (ignoredServers.has(server)) return;
     const state: InFlight = {
       startMillis: performance.now(),
-      attributes: {
-        "http.request.method": normalizeMethod(request.method),
-        "url.scheme": isEncrypted(socket) ? "https" : "http",
-      },
+      attributes: baseAttributes(
+        normalizeMethod(request.method),
+        isEncrypted(socket) ? "https" : "http",
+      ),
       done: false,
     };
     inFlight.set(response, state);
     active.add(1, state.attributes);
     // A client that hangs up early gets no `finish`; end the request anyway
-    // so the active count comes back down.
-    response.once("close", () => end(state, { "error.type": "aborted" }));
+    // so the active count comes back down. One listener shared by every
+    // response: no closure per request.
+    response.on("close", onClose);
   };
+
+  function onClose(this: ServerResponse): void {
+    const state = inFlight.get(this);
+    if (state === undefined || state.done) return;
+    end(state, { ...state.attributes, ...ABORTED });
+  }
 
   const onFinish = (message: unknown): void => {
     const { request, response } = message as ServerMessage;
     const state = inFlight.get(response);
-    if (state === undefined) return;
-    end(state, responseAttributes(request, response, fastifyRoutes));
+    if (state === undefined || state.done) return;
+    end(
+      state,
+      responseAttributes(state.attributes, request, response, fastifyRoutes),
+    );
   };
 
   const onFastifyHandler = (message: unknown): void => {
@@ -123,12 +154,17 @@ export function startHttpMetrics(
 }
 
 function responseAttributes(
+  base: Attributes,
   request: IncomingMessage,
   response: ServerResponse,
   fastifyRoutes: WeakMap<IncomingMessage, string>,
 ): Attributes {
   const status = response.statusCode;
-  const attributes: Attributes = { "http.response.status_code": status };
+  const attributes: Attributes = {
+    "http.request.method": base["http.request.method"],
+    "url.scheme": base["url.scheme"],
+    "http.response.status_code": status,
+  };
   const route = fastifyRoutes.get(request) ?? expressRoute(request);
   if (route !== undefined) attributes["http.route"] = route;
   // The conventions count a 5xx as a server error, named by its status.

@@ -4,6 +4,7 @@
  * received on a real local endpoint, in protobuf and in JSON.
  */
 import { statfsSync, readFileSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -347,5 +348,54 @@ describe("node --require td-monitoring/register on a plain node:http server", ()
       cpus.map((p) => p.attributes["system.cpu.logical_number"]),
     );
     expect(numbers.size).toBe(os.cpus().length);
+  });
+});
+
+/** GETs a path and hangs up after `afterMillis`, before the answer. */
+function hangUp(port: number | undefined, path: string, afterMillis: number) {
+  return new Promise<void>((resolve) => {
+    const request = http.get(`http://127.0.0.1:${port}${path}`);
+    request.on("error", () => resolve());
+    setTimeout(() => request.destroy(), afterMillis);
+  });
+}
+
+describe("a client that hangs up before the response", () => {
+  it("is recorded as aborted, without a status code, and is no longer active", async () => {
+    capture = await startCapture();
+    app = await startApp({
+      loader: "--require",
+      app: "http-server.cjs",
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: capture.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: "300",
+      },
+    });
+    expect(await get(app.port, "/done")).toBe(200);
+    await hangUp(app.port, "/slow?delay=1500", 100);
+
+    const exported = await waitForExport(
+      capture,
+      (m) => totalCount(m.get("http.server.request.duration")) === 2,
+    );
+    const points = histogramPoints(
+      exported.get("http.server.request.duration"),
+    ).map((point) => attributesOf(point.attributes));
+    expect(points).toContainEqual({
+      "http.request.method": "GET",
+      "url.scheme": "http",
+      "error.type": "aborted",
+    });
+    expect(points).toContainEqual({
+      "http.request.method": "GET",
+      "url.scheme": "http",
+      "http.response.status_code": 200,
+    });
+    expect(numberPoints(exported.get("http.server.active_requests"))).toEqual([
+      {
+        value: 0,
+        attributes: { "http.request.method": "GET", "url.scheme": "http" },
+      },
+    ]);
   });
 });
