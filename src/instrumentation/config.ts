@@ -7,6 +7,7 @@
  * @see https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
  * @see https://opentelemetry.io/docs/specs/otel/protocol/exporter/
  */
+import { readFileSync } from "node:fs";
 
 /** How the OTLP exporter encodes its requests. */
 export type OtlpProtocol = "http/protobuf" | "http/json";
@@ -18,6 +19,13 @@ export type TemporalityPreference = "cumulative" | "delta" | "lowmemory";
 export type MetricsExporterName = "otlp" | "prometheus" | "console";
 
 /** The OTLP/HTTP exporter's settings. */
+/** PEM files named by `OTEL_EXPORTER_OTLP_[METRICS_]CERTIFICATE`, `CLIENT_KEY`, `CLIENT_CERTIFICATE`. */
+export interface OtlpTls {
+  readonly ca?: Buffer;
+  readonly key?: Buffer;
+  readonly cert?: Buffer;
+}
+
 export interface OtlpConfig {
   /** The full metrics URL, e.g. `http://localhost:4318/v1/metrics`. */
   readonly url: string;
@@ -26,6 +34,8 @@ export interface OtlpConfig {
   readonly timeoutMillis: number;
   readonly compression: "gzip" | "none";
   readonly temporality: TemporalityPreference;
+  /** PEM contents for an HTTPS collector with a private CA or client certificates. */
+  readonly tls: OtlpTls;
 }
 
 /** Everything the register entry needs to start metrics. */
@@ -138,6 +148,14 @@ function readOtlp(read: EnvReader): OtlpConfig {
       ["cumulative", "delta", "lowmemory"] as const,
       "cumulative",
     ),
+    tls: {
+      ca: read.file(signalSpecific(read, "CERTIFICATE"), "the system's CAs"),
+      key: read.file(signalSpecific(read, "CLIENT_KEY"), "no client key"),
+      cert: read.file(
+        signalSpecific(read, "CLIENT_CERTIFICATE"),
+        "no client certificate",
+      ),
+    },
   };
 }
 
@@ -303,6 +321,19 @@ class EnvReader {
       attributes[pair[0]] = pair[1];
     }
     return attributes;
+  }
+
+  /** The contents of the file the variable names; unreadable files are warned about. */
+  file(name: string, usedInstead: string): Buffer | undefined {
+    const path = this.string(name);
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      this.warnInvalid(name, `cannot be read (${code})`, usedInstead);
+      return undefined;
+    }
   }
 
   warnInvalid(

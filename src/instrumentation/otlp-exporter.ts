@@ -26,7 +26,7 @@ import type * as OtlpBaseModule from "@opentelemetry/otlp-exporter-base";
 import type * as TransformerModule from "@opentelemetry/otlp-transformer";
 import type { PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import { METER_NAME, METER_VERSION } from "../metrics/views.js";
-import { redactUrl, type OtlpConfig } from "./config.js";
+import { redactUrl, type OtlpConfig, type OtlpTls } from "./config.js";
 import { loadPackage } from "./load.js";
 
 /** An OTLP exporter whose exports can be abandoned. */
@@ -63,6 +63,7 @@ export function createOtlpExporter(otlp: OtlpConfig): OtlpExporter {
       "User-Agent": `${METER_NAME}/${METER_VERSION}`,
     },
     gzip: otlp.compression === "gzip",
+    tls: otlp.tls,
     newError: (message, code, data) =>
       new base.OTLPExporterError(message, code, data),
   });
@@ -121,6 +122,7 @@ interface TransportOptions {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly gzip: boolean;
+  readonly tls: OtlpTls;
   readonly newError: (message: string, code: number, data: string) => Error;
 }
 
@@ -140,7 +142,9 @@ export class OtlpHttpTransport implements IExporterTransport {
   constructor(private readonly options: TransportOptions) {
     const secure = new URL(options.url).protocol === "https:";
     this.request = secure ? https.request : http.request;
-    this.agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true });
+    this.agent = secure
+      ? new https.Agent({ keepAlive: true, ...options.tls })
+      : new http.Agent({ keepAlive: true });
   }
 
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {

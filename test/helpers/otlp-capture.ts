@@ -4,6 +4,7 @@
  * the OTLP/JSON shape, so tests read one shape whatever the exporter sent.
  */
 import http from "node:http";
+import https from "node:https";
 import { gunzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import protobuf from "protobufjs";
@@ -69,10 +70,15 @@ export interface CaptureServer {
  */
 export async function startCapture({
   respond = true,
+  tls,
+}: {
+  respond?: boolean;
+  /** PEM key and certificate: serve HTTPS, as a collector behind TLS would. */
+  tls?: { key: Buffer; cert: Buffer };
 } = {}): Promise<CaptureServer> {
   const captures: Capture[] = [];
   const waiters: Array<() => void> = [];
-  const server = http.createServer((request, response) => {
+  const handler: http.RequestListener = (request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
@@ -90,7 +96,11 @@ export async function startCapture({
       });
       response.end(json ? "{}" : "");
     });
-  });
+  };
+  const server =
+    tls === undefined
+      ? http.createServer(handler)
+      : https.createServer(tls, handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -120,7 +130,13 @@ export async function startCapture({
       server.closeAllConnections();
       server.close(() => resolve());
     });
-  return { endpoint: `http://127.0.0.1:${port}`, captures, waitFor, close };
+  const scheme = tls === undefined ? "http" : "https";
+  return {
+    endpoint: `${scheme}://127.0.0.1:${port}`,
+    captures,
+    waitFor,
+    close,
+  };
 }
 
 /** Decodes a request body by its content type. */
