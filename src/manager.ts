@@ -119,7 +119,10 @@ export interface Status {
     readonly documentsPerSecond: number | null;
   };
   readonly users: {
-    /** Distinct users by window (`5m`, `1h`, `24h`). */
+    /**
+     * Distinct users by window (`5m`, `1h`, `24h`, in that order), summed
+     * over the services and instances that report them.
+     */
     readonly active: Readonly<Record<string, number>>;
     readonly sessions: number | null;
   };
@@ -383,9 +386,12 @@ async function readStatus(
       ask(latency, { kind: "quantile", q: 0.95 }),
       ask("td.documents.processed", rate),
     ]);
+  // Users and sessions are counted per process: two services with 7 and 54
+  // users have 61, so their last values are added, never averaged.
+  const total = { kind: "sum" } as const;
   const [users, sessions, alerts] = await Promise.all([
-    ask("td.users.active", last, [], ["td.users.window"]),
-    ask("td.sessions.active", { kind: "sum" }),
+    ask("td.users.active", total, [], ["td.users.window"]),
+    ask("td.sessions.active", total),
     readAlerts(),
   ]);
 
@@ -427,16 +433,27 @@ async function readStatus(
       documentsPerSecond: single(documents),
     },
     users: {
-      active: Object.fromEntries(
-        users.series.map(({ labels, value }) => [
-          labels["td.users.window"] ?? "",
-          value,
-        ]),
-      ),
+      active: byWindow(users),
       sessions: single(sessions),
     },
     alerts,
   };
+}
+
+const USER_WINDOWS = ["5m", "1h", "24h"];
+
+/** Active users by window, shortest first; windows we do not know last. */
+function byWindow(result: QueryResult): Record<string, number> {
+  const rank = (window: string) => {
+    const i = USER_WINDOWS.indexOf(window);
+    return i === -1 ? USER_WINDOWS.length : i;
+  };
+  const entries = result.series
+    .map(
+      ({ labels, value }) => [labels["td.users.window"] ?? "", value] as const,
+    )
+    .sort(([a], [b]) => rank(a) - rank(b));
+  return Object.fromEntries(entries);
 }
 
 /** The only value of an ungrouped result; null without data. */

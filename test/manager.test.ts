@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MonitoringManager, type Status } from "../src/manager.js";
 import { EmbeddedDatabase } from "../src/store/embedded/database.js";
 import { UnknownMetricError } from "../src/query/resolve.js";
-import { END, FIXTURES, T0, loadEmbedded, openMetrics } from "./query/cases.js";
+import {
+  END,
+  FIXTURES,
+  T0,
+  loadEmbedded,
+  openMetrics,
+  type Fixture,
+} from "./query/cases.js";
 import { EXPECTED_STATUS, STATUS_FIXTURES } from "./query/status-fixtures.js";
 import { expectClose } from "./query/close.js";
 import {
@@ -19,8 +26,47 @@ import {
 
 let statusDir: string;
 let statsDir: string;
+let usersDir: string;
 let statusPrometheus: PrometheusServer;
 let statsPrometheus: PrometheusServer;
+let usersPrometheus: PrometheusServer;
+
+const userGauge = (
+  metric: string,
+  service: string,
+  labels: Record<string, string>,
+  last: number,
+): Fixture => ({
+  kind: "gauge",
+  metric,
+  labels: { "service.name": service, ...labels },
+  temporality: "unspecified",
+  values: [0, 0, 0, 0, 0, last, last],
+});
+
+/** Two apps, 7 and 54 distinct users: a user reported "30.5 user" (the mean). */
+const TWO_APPS: readonly Fixture[] = [
+  ...[
+    ["24h", 300, 900],
+    ["5m", 7, 54],
+    ["1h", 40, 120],
+  ].flatMap(([window, a, b]) => [
+    userGauge(
+      "td.users.active",
+      "app-a",
+      { "td.users.window": `${window}` },
+      Number(a),
+    ),
+    userGauge(
+      "td.users.active",
+      "app-b",
+      { "td.users.window": `${window}` },
+      Number(b),
+    ),
+  ]),
+  userGauge("td.sessions.active", "app-a", {}, 3),
+  userGauge("td.sessions.active", "app-b", {}, 5),
+];
 
 function embeddedWith(fixtures: typeof FIXTURES): string {
   const directory = mkdtempSync(join(tmpdir(), "td-manager-"));
@@ -33,15 +79,21 @@ function embeddedWith(fixtures: typeof FIXTURES): string {
 beforeAll(async () => {
   statusDir = embeddedWith(STATUS_FIXTURES);
   statsDir = embeddedWith(FIXTURES);
-  [statusPrometheus, statsPrometheus] = await Promise.all([
+  usersDir = embeddedWith(TWO_APPS);
+  [statusPrometheus, statsPrometheus, usersPrometheus] = await Promise.all([
     startPrometheus({ openMetrics: openMetrics(STATUS_FIXTURES) }),
     startPrometheus({ openMetrics: openMetrics(FIXTURES) }),
+    startPrometheus({ openMetrics: openMetrics(TWO_APPS) }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([statusPrometheus?.stop(), statsPrometheus?.stop()]);
-  for (const directory of [statusDir, statsDir])
+  await Promise.all([
+    statusPrometheus?.stop(),
+    statsPrometheus?.stop(),
+    usersPrometheus?.stop(),
+  ]);
+  for (const directory of [statusDir, statsDir, usersDir])
     rmSync(directory, { recursive: true, force: true });
 });
 
@@ -64,56 +116,83 @@ function expectSame(actual: unknown, expected: unknown, path = "status"): void {
 }
 
 describe.each([
-  ["embedded", () => `embedded:${statusDir}`, () => `embedded:${statsDir}`],
+  [
+    "embedded",
+    () => `embedded:${statusDir}`,
+    () => `embedded:${statsDir}`,
+    () => `embedded:${usersDir}`,
+  ],
   [
     "prometheus",
     () => `prometheus:${statusPrometheus.url}`,
     () => `prometheus:${statsPrometheus.url}`,
+    () => `prometheus:${usersPrometheus.url}`,
   ],
-])("MonitoringManager over the %s store", (_, statusStore, statsStore) => {
-  it("collects the status of the last 5 minutes", async () => {
-    const alertsDir = join(tmpdir(), "td-manager-no-alerts");
-    const manager = new MonitoringManager({
-      store: statusStore(),
-      alertsDir,
-      clock: () => END,
+])(
+  "MonitoringManager over the %s store",
+  (_, statusStore, statsStore, usersStore) => {
+    it("adds active users and sessions across services, windows shortest first", async () => {
+      const manager = new MonitoringManager({
+        store: usersStore(),
+        alertsDir: join(tmpdir(), "td-manager-no-alerts"),
+        clock: () => END,
+      });
+      try {
+        const { users } = await manager.collectMetrics();
+        expect(users).toEqual({
+          active: { "5m": 61, "1h": 160, "24h": 1200 },
+          sessions: 8,
+        });
+        expect(Object.keys(users.active)).toEqual(["5m", "1h", "24h"]);
+      } finally {
+        await manager.close();
+      }
     });
-    try {
-      expect(() => manager.getStatus()).toThrow(/collectMetrics\(\) first/);
-      await manager.collectMetrics();
-      const { timeMillis, store, ...status }: Status = manager.getStatus();
-      expect(timeMillis).toBe(END);
-      expect(store).toMatch(/^(embedded|prometheus):/);
-      expectSame(status, EXPECTED_STATUS);
-    } finally {
-      await manager.close();
-    }
-  });
 
-  it("gives a metric's stats, each with its unit", async () => {
-    const manager = new MonitoringManager({ store: statsStore() });
-    try {
-      const stats = await manager.getMetricStats("api_latency", {
-        start: new Date(T0),
-        end: END,
-        filters: [{ key: "http.route", op: "=", value: "/docs" }],
+    it("collects the status of the last 5 minutes", async () => {
+      const alertsDir = join(tmpdir(), "td-manager-no-alerts");
+      const manager = new MonitoringManager({
+        store: statusStore(),
+        alertsDir,
+        clock: () => END,
       });
-      expect(stats).toMatchObject({
-        metric: "http.server.request.duration",
-        unit: "s",
-        last: null,
-        groups: [],
-      });
-      expectClose(stats.p95 ?? NaN, 0.2048);
-      expectClose(stats.avg ?? NaN, 0.05);
-      expectClose(stats.min ?? NaN, 0);
-      expectClose(stats.count ?? NaN, 7364);
-      expect(stats.units.p99).toBe("s");
-    } finally {
-      await manager.close();
-    }
-  });
-});
+      try {
+        expect(() => manager.getStatus()).toThrow(/collectMetrics\(\) first/);
+        await manager.collectMetrics();
+        const { timeMillis, store, ...status }: Status = manager.getStatus();
+        expect(timeMillis).toBe(END);
+        expect(store).toMatch(/^(embedded|prometheus):/);
+        expectSame(status, EXPECTED_STATUS);
+      } finally {
+        await manager.close();
+      }
+    });
+
+    it("gives a metric's stats, each with its unit", async () => {
+      const manager = new MonitoringManager({ store: statsStore() });
+      try {
+        const stats = await manager.getMetricStats("api_latency", {
+          start: new Date(T0),
+          end: END,
+          filters: [{ key: "http.route", op: "=", value: "/docs" }],
+        });
+        expect(stats).toMatchObject({
+          metric: "http.server.request.duration",
+          unit: "s",
+          last: null,
+          groups: [],
+        });
+        expectClose(stats.p95 ?? NaN, 0.2048);
+        expectClose(stats.avg ?? NaN, 0.05);
+        expectClose(stats.min ?? NaN, 0);
+        expectClose(stats.count ?? NaN, 7364);
+        expect(stats.units.p99).toBe("s");
+      } finally {
+        await manager.close();
+      }
+    });
+  },
+);
 
 describe("MonitoringManager on bad input", () => {
   it("names the closest metrics to an unknown one", async () => {

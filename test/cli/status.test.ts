@@ -6,7 +6,7 @@ import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { register } from "../../src/cli/commands/status.js";
 import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
-import { END, loadEmbedded } from "../query/cases.js";
+import { END, loadEmbedded, type Fixture } from "../query/cases.js";
 import { EXPECTED_STATUS, STATUS_FIXTURES } from "../query/status-fixtures.js";
 
 const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
@@ -21,6 +21,47 @@ beforeAll(() => {
 });
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+const userGauge = (
+  metric: string,
+  service: string,
+  labels: Record<string, string>,
+  last: number,
+): Fixture => ({
+  kind: "gauge",
+  metric,
+  labels: { "service.name": service, ...labels },
+  temporality: "unspecified",
+  values: [0, 0, 0, 0, 0, last, last],
+});
+
+/** Two apps with 7 and 54 distinct users: status showed "Active (5m) 30.5 user". */
+const TWO_APPS: readonly Fixture[] = [
+  ["24h", 300, 900],
+  ["5m", 7, 54],
+  ["1h", 40, 120],
+].flatMap(([window, a, b]) => [
+  userGauge(
+    "td.users.active",
+    "a",
+    { "td.users.window": `${window}` },
+    Number(a),
+  ),
+  userGauge(
+    "td.users.active",
+    "b",
+    { "td.users.window": `${window}` },
+    Number(b),
+  ),
+]);
+
+function dataDirWith(fixtures: readonly Fixture[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "td-cli-status-"));
+  const db = EmbeddedDatabase.open(dir);
+  loadEmbedded(db, fixtures);
+  db.close();
+  return dir;
+}
 
 async function status(args: string[]): Promise<string> {
   const program = new Command().exitOverride();
@@ -109,6 +150,21 @@ describe("td-monitor status", () => {
       .split("\n")
       .map((line) => line && JSON.parse(line));
     expect(first.users).toEqual(second.users);
+  });
+
+  it("adds active users across apps and lists windows 5m, 1h, 24h", async () => {
+    const dir = dataDirWith(TWO_APPS);
+    try {
+      const text = await status(["--store", `embedded:${dir}`]);
+      const lines = text.split("\n").filter((l) => l.includes("Active ("));
+      expect(lines.map((l) => l.trim().split(/\s{2,}/))).toEqual([
+        ["Active (5m)", expect.stringMatching(/^61 users?$/)],
+        ["Active (1h)", expect.stringMatching(/^160 users?$/)],
+        ["Active (24h)", expect.stringMatching(/^1,200 users?$/)],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a bad --interval, naming the flag", async () => {
