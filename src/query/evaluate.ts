@@ -7,12 +7,20 @@
 import { counterIncrease, counterRate, type CounterWindow } from "./counter.js";
 import { maxOf, minOf, sampleQuantile, sumOf } from "./gauge.js";
 import {
+  bucketCounts,
   bucketMin,
   bucketQuantile,
   cumulativeBuckets,
+  totalCount,
   type CumulativeBucket,
 } from "./histogram.js";
-import type { MetricShape, Query, SeriesResult, Statistic } from "./model.js";
+import type {
+  BucketCount,
+  MetricShape,
+  Query,
+  SeriesResult,
+  Statistic,
+} from "./model.js";
 import {
   pointsIn,
   type HistogramPoint,
@@ -44,6 +52,12 @@ type GroupStatistic<S> = (
   window: CounterWindow,
 ) => number | undefined;
 
+/** A group's observations per bucket over one window, for a distribution's result. */
+type GroupBuckets<S> = (
+  series: readonly S[],
+  window: CounterWindow,
+) => BucketCount[] | undefined;
+
 /**
  * The answer to a query over raw series (already filtered to the query's
  * attribute filters), one result per group, ordered by labels. The query is
@@ -55,7 +69,12 @@ export function evaluate(query: Query, input: ShapedSeries): SeriesResult[] {
       labels: s.labels,
       counters: histogramCounters(s.points),
     }));
-    return evaluateGroups(query, series, histogramStatistic(query.statistic));
+    return evaluateGroups(
+      query,
+      series,
+      histogramStatistic(query.statistic),
+      query.statistic.kind === "distribution" ? distributionOf : undefined,
+    );
   }
   const statistic =
     input.shape === "counter"
@@ -70,20 +89,25 @@ function evaluateGroups<
   query: Query,
   series: readonly S[],
   statistic: GroupStatistic<S>,
+  bucketsOf?: GroupBuckets<S>,
 ): SeriesResult[] {
   const results: SeriesResult[] = [];
+  const whole: CounterWindow = {
+    startMillis: query.startMillis,
+    endMillis: query.endMillis,
+  };
   for (const [labels, members] of groupBy(series, query.groupBy)) {
-    const value = statistic(members, {
-      startMillis: query.startMillis,
-      endMillis: query.endMillis,
-    });
+    const value = statistic(members, whole);
+    const buckets =
+      value === undefined ? undefined : bucketsOf?.(members, whole);
+    const detail = buckets === undefined ? {} : { buckets };
     if (query.stepSeconds === undefined) {
-      if (value !== undefined) results.push({ labels, value });
+      if (value !== undefined) results.push({ labels, value, ...detail });
       continue;
     }
     const points = stepPoints(query, members, statistic);
     if (value !== undefined || points.length > 0) {
-      results.push({ labels, value: value ?? NaN, points });
+      results.push({ labels, value: value ?? NaN, points, ...detail });
     }
   }
   return results;
@@ -223,6 +247,8 @@ function histogramStatistic(
       return fromBuckets((buckets) => bucketQuantile(1, buckets));
     case "min":
       return fromBuckets(bucketMin);
+    case "distribution":
+      return fromBuckets((buckets) => totalCount(bucketCounts(buckets)));
     case "avg":
       return (series, window) => {
         const total = sum(series, window);
@@ -255,21 +281,41 @@ function fromBuckets(
   compute: (buckets: CumulativeBucket[]) => number,
 ): GroupStatistic<HistogramSeries> {
   return (series, window) => {
-    const totals = new Map<number, number>();
-    for (const { counters } of series) {
-      for (const [bound, points] of counters.buckets) {
-        const windowed = pointsIn(points, window.startMillis, window.endMillis);
-        const increase = counterIncrease(windowed, window);
-        if (increase !== undefined) {
-          totals.set(bound, (totals.get(bound) ?? 0) + increase);
-        }
+    const buckets = bucketIncreases(series, window);
+    return buckets === undefined ? undefined : compute(buckets);
+  };
+}
+
+/** The distribution statistic's buckets (see model.ts). */
+function distributionOf(
+  series: readonly HistogramSeries[],
+  window: CounterWindow,
+): BucketCount[] | undefined {
+  const buckets = bucketIncreases(series, window);
+  return buckets === undefined ? undefined : bucketCounts(buckets);
+}
+
+/**
+ * Each bucket's increase summed across the group by bound, as
+ * `sum by (le) (increase(…_bucket[window]))`; undefined when no bucket has
+ * two samples in the window.
+ */
+function bucketIncreases(
+  series: readonly HistogramSeries[],
+  window: CounterWindow,
+): CumulativeBucket[] | undefined {
+  const totals = new Map<number, number>();
+  for (const { counters } of series) {
+    for (const [bound, points] of counters.buckets) {
+      const windowed = pointsIn(points, window.startMillis, window.endMillis);
+      const increase = counterIncrease(windowed, window);
+      if (increase !== undefined) {
+        totals.set(bound, (totals.get(bound) ?? 0) + increase);
       }
     }
-    if (totals.size === 0) return undefined;
-    return compute(
-      [...totals].map(([upperBound, count]) => ({ upperBound, count })),
-    );
-  };
+  }
+  if (totals.size === 0) return undefined;
+  return [...totals].map(([upperBound, count]) => ({ upperBound, count }));
 }
 
 /** Splits histogram samples into per-bucket cumulative counters, sum and count. */

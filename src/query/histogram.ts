@@ -1,13 +1,15 @@
 /**
- * Quantiles from explicit-bucket histograms, interpolated exactly as
- * Prometheus' `histogram_quantile` does: linearly inside the bucket that
- * holds the rank, the first bucket starting at 0 (observations are assumed
- * non-negative), and a rank in the +Inf bucket answered with the highest
- * finite bound, never +Inf.
+ * Explicit-bucket histograms read from their cumulative bucket counts: the
+ * observations per bucket (the distribution statistic), and quantiles
+ * interpolated exactly as Prometheus' `histogram_quantile` does: linearly
+ * inside the bucket that holds the rank, the first bucket starting at 0
+ * (observations are assumed non-negative), and a rank in the +Inf bucket
+ * answered with the highest finite bound, never +Inf.
  *
  * @see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile
  * @see https://github.com/prometheus/prometheus/blob/v2.42.0/promql/quantile.go (bucketQuantile)
  */
+import type { BucketCount } from "./model.js";
 import type { HistogramPoint } from "./series.js";
 
 /** One bucket as Prometheus keeps it: an upper bound and the count at or below it. */
@@ -75,16 +77,48 @@ export function bucketMin(buckets: readonly CumulativeBucket[]): number {
 }
 
 /**
- * Buckets sorted by bound, equal bounds merged and counts made monotonic
- * (float noise and separately extrapolated buckets can break both); undefined
- * without a +Inf bucket.
+ * The observations in each bucket, from cumulative counts: the distribution
+ * statistic of model.ts. Lowest bucket first, the first from −Infinity and
+ * each next one from the bound below it; counts made non-decreasing in the
+ * bound first, so none is negative.
+ *
+ * @example bucketCounts([{ upperBound: 1, count: 2 }, { upperBound: Infinity, count: 5 }])
+ * // [{ lowerBound: -Infinity, upperBound: 1, count: 2 }, { lowerBound: 1, upperBound: Infinity, count: 3 }]
  */
+export function bucketCounts(
+  buckets: readonly CumulativeBucket[],
+): BucketCount[] {
+  let lowerBound = -Infinity;
+  let below = 0;
+  return monotonic(buckets).map(({ upperBound, count }) => {
+    const bucket = { lowerBound, upperBound, count: count - below };
+    lowerBound = upperBound;
+    below = count;
+    return bucket;
+  });
+}
+
+/** The observations of a distribution: the sum of its buckets' counts. */
+export function totalCount(buckets: readonly BucketCount[]): number {
+  return buckets.reduce((total, bucket) => total + bucket.count, 0);
+}
+
+/** Buckets as `monotonic` leaves them; undefined without a +Inf bucket. */
 function normalize(
   buckets: readonly CumulativeBucket[],
 ): CumulativeBucket[] | undefined {
-  const sorted = [...buckets].sort((a, b) => a.upperBound - b.upperBound);
-  if (sorted.at(-1)?.upperBound !== Infinity) return undefined;
+  if (!buckets.some((bucket) => bucket.upperBound === Infinity)) {
+    return undefined;
+  }
+  return monotonic(buckets);
+}
 
+/**
+ * Buckets sorted by bound, equal bounds merged and counts made monotonic
+ * (float noise and separately extrapolated buckets can break both).
+ */
+function monotonic(buckets: readonly CumulativeBucket[]): CumulativeBucket[] {
+  const sorted = [...buckets].sort((a, b) => a.upperBound - b.upperBound);
   const merged: CumulativeBucket[] = [];
   for (const bucket of sorted) {
     const last = merged.at(-1);

@@ -21,7 +21,7 @@
  * - last: the mean of each series' most recent sample (`avg(last_over_time)`).
  * - sum: the sum of each series' most recent sample, the group's total at the
  *   end of the window (`sum(last_over_time)`).
- * - rate, increase: not defined.
+ * - rate, increase, distribution: not defined.
  *
  * Counters (monotonic sums, delta ones first made cumulative):
  * - increase and sum: the sum over series of Prometheus' `increase`, which
@@ -29,7 +29,7 @@
  * - rate: the sum over series of `rate`, i.e. increase / window seconds.
  * - count: the number of samples; last: the sum of each series' most recent
  *   value (the total since the counters started).
- * - avg, min, max, quantile: not defined (ask for rate).
+ * - avg, min, max, quantile, distribution: not defined (ask for rate).
  *
  * Histograms (explicit buckets): each bucket's cumulative count is a counter.
  * - quantile q: `histogram_quantile` over the sum across series of each
@@ -38,6 +38,17 @@
  * - avg: increase of the sum / increase of the count; sum: increase of the
  *   sum; count and increase: increase of the count; rate: observations per
  *   second.
+ * - distribution: the number of observations in each bucket over the
+ *   window. Each bucket's cumulative count increases as a counter; the
+ *   increases are summed across the group's series by upper bound
+ *   (`sum by (le, <group-by>) (increase(<name>_bucket[window]))`), made
+ *   non-decreasing in the bound (separately extrapolated buckets can cross),
+ *   and differenced into per-bucket counts, lowest bucket first: the first
+ *   from −Infinity,
+ *   each next one from the bound below it, the last up to +Infinity. The
+ *   result's `buckets` holds them (see BucketCount) and its value is their
+ *   total (as a rule the +Inf bucket's increase, i.e. count). A range
+ *   query's points are each step's total; the buckets cover the whole range.
  * - last: not defined.
  *
  * A series with too few samples for a statistic (none; one for increase and
@@ -63,10 +74,16 @@ export type Statistic =
   | { readonly kind: "last" }
   | { readonly kind: "rate" }
   | { readonly kind: "increase" }
+  /** Observations per bucket of a histogram: the answer carries `buckets`. */
+  | { readonly kind: "distribution" }
   /** A quantile in [0, 1], from histogram buckets or from raw gauge samples. */
   | { readonly kind: "quantile"; readonly q: number };
 
-/** The statistic kinds, for validation and help texts. */
+/**
+ * The kinds of the statistics that answer one number per group, for
+ * validation and help texts (alert rules take these). `distribution`
+ * answers buckets and is left out; parseStatistic takes it by name.
+ */
 export const STATISTIC_KINDS = [
   "avg",
   "min",
@@ -124,6 +141,27 @@ export interface SeriesResult {
   readonly value: number;
   /** For range queries: [time in ms, value] at each step with a number. */
   readonly points?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * Only for the `distribution` statistic: the observations in each bucket
+   * over the whole range, lowest bucket first; `value` is their total.
+   */
+  readonly buckets?: readonly BucketCount[];
+}
+
+/**
+ * The observations of one histogram bucket over a window: those greater
+ * than `lowerBound` and at most `upperBound`, in the metric's unit. The
+ * first bucket's lower bound is −Infinity and the last one's upper bound
+ * +Infinity (both `null` once serialized as JSON). Counts are increases,
+ * extrapolated to the window's edges as Prometheus does, so need not be
+ * whole.
+ *
+ * @example { lowerBound: 3, upperBound: 4, count: 288 } // 288 scores of 4 out of 1 to 5
+ */
+export interface BucketCount {
+  readonly lowerBound: number;
+  readonly upperBound: number;
+  readonly count: number;
 }
 
 /** The answer to a query. */

@@ -26,14 +26,15 @@ const DEFINED: Record<MetricShape, ReadonlySet<Kind>> = {
     "increase",
     "rate",
     "quantile",
+    "distribution",
   ]),
 };
 
 const PERCENTILE = /^p(\d{1,2}(?:\.\d+)?|100)$/;
 
 /**
- * The statistic a name stands for: one of STATISTIC_KINDS, `pNN` for a
- * percentile (`p95`, `p99.9`) or `quantile:Q` with Q in [0, 1].
+ * The statistic a name stands for: one of STATISTIC_KINDS, `distribution`,
+ * `pNN` for a percentile (`p95`, `p99.9`) or `quantile:Q` with Q in [0, 1].
  * Throws a QueryError listing the accepted forms.
  *
  * @example parseStatistic("p99.9") // { kind: "quantile", q: 0.999 }
@@ -52,6 +53,7 @@ export function parseStatistic(name: string): Statistic {
       return { kind: "quantile", q };
     }
   }
+  if (name === "distribution") return { kind: "distribution" };
   if (
     name !== "quantile" &&
     (STATISTIC_KINDS as readonly string[]).includes(name)
@@ -59,7 +61,7 @@ export function parseStatistic(name: string): Statistic {
     return { kind: name as Exclude<Kind, "quantile"> };
   }
   throw new QueryError(
-    `unknown statistic "${name}"; expected one of ${STATISTIC_KINDS.filter((k) => k !== "quantile").join(", ")}, a percentile such as p95 or p99.9, or quantile:Q with Q in [0, 1]`,
+    `unknown statistic "${name}"; expected one of ${STATISTIC_KINDS.filter((k) => k !== "quantile").join(", ")}, distribution, a percentile such as p95 or p99.9, or quantile:Q with Q in [0, 1]`,
   );
 }
 
@@ -85,7 +87,9 @@ export function statisticsOf(shape: MetricShape): Kind[] {
 
 /**
  * The unit of a statistic's answer for a metric of `unit`: per second for
- * rates, `1` for sample counts and the metric's unit otherwise.
+ * rates, `1` for sample counts and the metric's unit otherwise. A
+ * distribution's value and bucket counts are observations; its bounds are
+ * in the metric's unit.
  */
 export function resultUnit(
   shape: MetricShape,
@@ -98,7 +102,10 @@ export function resultUnit(
   if (statistic.kind === "count") {
     return shape === "histogram" ? "{observation}" : "{sample}";
   }
-  if (shape === "histogram" && statistic.kind === "increase") {
+  if (
+    shape === "histogram" &&
+    (statistic.kind === "increase" || statistic.kind === "distribution")
+  ) {
     return "{observation}";
   }
   return unit;
@@ -122,6 +129,11 @@ export function validateQuery(query: Query, shape: MetricShape): void {
   }
   checkPositive(metric, "stepSeconds", query.stepSeconds);
   checkPositive(metric, "windowSeconds", query.windowSeconds);
+  if (statistic.kind === "distribution" && shape !== "histogram") {
+    throw new QueryError(
+      `distribution is defined only for histograms (it counts the observations in each bucket); ${metric} is a ${shape}`,
+    );
+  }
   if (!isDefinedFor(shape, statistic)) {
     throw new QueryError(
       `${statisticName(statistic)} is not defined for the ${shape} ${metric}; use one of ${statisticsOf(shape).join(", ")}`,

@@ -149,7 +149,22 @@ export interface UsersSection extends SectionBase {
     readonly p25: Figure;
     readonly median: Figure;
     readonly p75: Figure;
+    /** The responses per score, 1 to 5; empty without responses. */
+    readonly distribution: readonly ScoreShare[];
   };
+}
+
+/**
+ * The responses of one satisfaction score: those in the histogram bucket
+ * (score − 1, score], the first bucket's from below 1.
+ */
+export interface ScoreShare {
+  /** 1 (worst) to 5 (best). */
+  readonly score: number;
+  /** `{response}`; null where the buckets do not single the score out. */
+  readonly responses: Figure;
+  /** The score's share of all responses (`1`). */
+  readonly share: Figure;
 }
 
 /** A figure this period and the one before. */

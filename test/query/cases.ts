@@ -11,7 +11,7 @@ import type {
   IngestPoint,
   SeriesKey,
 } from "../../src/store/embedded/samples.js";
-import type { Query } from "../../src/query/model.js";
+import type { BucketCount, Query } from "../../src/query/model.js";
 import { cumulativeFromDelta } from "../../src/query/series.js";
 
 /** 2023-11-14T22:00:00Z: every fixture starts here. */
@@ -116,9 +116,36 @@ export const FIXTURES: readonly Fixture[] = [
       [30, 12, [3]],
     ],
   },
+  {
+    // Restarted before 30 min (cumulative 0, 1, 2, 1 at ≤1 s; 0, 3, 5, 2 at
+    // ≤5 s; 0, 3, 6, 2 in all), so every bucket resets.
+    kind: "histogram",
+    metric: "td.document.processing.duration",
+    labels: { "td.document.type": "invoice" },
+    bounds: [1, 5],
+    points: [
+      [0, 0, [0, 0, 0]],
+      [10, 9, [1, 2, 0]],
+      [20, 20, [2, 3, 1]],
+      [30, 4, [1, 1, 0]],
+    ],
+  },
+  {
+    kind: "histogram",
+    metric: "td.document.processing.duration",
+    labels: { "td.document.type": "letter" },
+    bounds: [1, 5],
+    points: [
+      [0, 0, [0, 0, 0]],
+      [30, 14, [0, 2, 1]],
+    ],
+  },
 ];
 
-/** A question and its answer: [labels, value] per group, and points for range queries. */
+/**
+ * A question and its answer: [labels, value] per group, points for range
+ * queries and buckets for distributions.
+ */
 export interface QueryCase {
   readonly name: string;
   readonly query: Query;
@@ -126,6 +153,7 @@ export interface QueryCase {
     readonly labels: Record<string, string>;
     readonly value: number;
     readonly points?: ReadonlyArray<readonly [number, number]>;
+    readonly buckets?: readonly BucketCount[];
   }>;
 }
 
@@ -156,6 +184,23 @@ function ask(
 const documents = "td.documents.processed";
 const memory = "system.memory.utilization";
 const latency = "http.server.request.duration";
+const duration = "td.document.processing.duration";
+const invoice = [
+  { key: "td.document.type", op: "=", value: "invoice" },
+] as const;
+const distribution = { kind: "distribution" } as const;
+
+/** Buckets from their upper bounds and counts, each starting at the bound before. */
+function bucketsOf(
+  bounds: readonly number[],
+  counts: readonly number[],
+): BucketCount[] {
+  return counts.map((count, i) => ({
+    lowerBound: bounds[i - 1] ?? -Infinity,
+    upperBound: bounds[i] ?? Infinity,
+    count,
+  }));
+}
 const one = (value: number) => [{ labels: {}, value }];
 const p = (q: number) => ({ kind: "quantile", q }) as const;
 
@@ -412,6 +457,100 @@ export const CASES: readonly QueryCase[] = [
     name: "Q3: q = NaN",
     query: ask(latency, p(NaN), { filters: docs }),
     expected: one(NaN),
+  },
+
+  // Distributions
+  {
+    name: "Q2: distribution by route, an idle route's buckets empty",
+    query: ask(latency, distribution, { groupBy: ["http.route"] }),
+    expected: [
+      {
+        labels: { "http.route": "/docs" },
+        value: 7364,
+        buckets: bucketsOf(Q2_BOUNDS, Q2_COUNTS),
+      },
+      {
+        labels: { "http.route": "/health" },
+        value: 0,
+        buckets: bucketsOf(Q2_BOUNDS, zeros(8)),
+      },
+    ],
+  },
+  {
+    name: "distribution with only a +Inf bucket",
+    query: ask("td.user.satisfaction", distribution),
+    expected: [{ labels: {}, value: 3, buckets: bucketsOf([], [3]) }],
+  },
+  {
+    name: "distribution across a reset in every bucket",
+    query: ask(duration, distribution, { filters: invoice }),
+    // ≤1: 1 + 2 before the drop = 3; ≤5: 2 + 5 = 7; all: 2 + 6 = 8.
+    expected: [{ labels: {}, value: 8, buckets: bucketsOf([1, 5], [3, 4, 1]) }],
+  },
+  {
+    name: "distribution summed across the series of a group",
+    query: ask(duration, distribution),
+    // invoice 3, 7, 8 and letter 0, 2, 3, cumulative.
+    expected: [
+      { labels: {}, value: 11, buckets: bucketsOf([1, 5], [3, 6, 2]) },
+    ],
+  },
+  {
+    name: "distribution by type",
+    query: ask(duration, distribution, { groupBy: ["td.document.type"] }),
+    expected: [
+      {
+        labels: { "td.document.type": "invoice" },
+        value: 8,
+        buckets: bucketsOf([1, 5], [3, 4, 1]),
+      },
+      {
+        labels: { "td.document.type": "letter" },
+        value: 3,
+        buckets: bucketsOf([1, 5], [0, 2, 1]),
+      },
+    ],
+  },
+  {
+    name: "distribution extrapolated to the window's edges",
+    query: ask(duration, distribution, {
+      filters: invoice,
+      startMillis: T0 + 5 * MINUTE,
+      endMillis: T0 + 25 * MINUTE,
+    }),
+    // Samples at 10 and 20 min, 5 min from each edge: every increase doubles
+    // (cumulative 1, 2, 3 → 2, 4, 6); no bucket's slope reaches zero before
+    // the start.
+    expected: [{ labels: {}, value: 6, buckets: bucketsOf([1, 5], [2, 2, 2]) }],
+  },
+  {
+    name: "distribution per 10-minute step: points are totals",
+    query: ask(duration, distribution, {
+      filters: invoice,
+      startMillis: T0 + 10 * MINUTE,
+      stepSeconds: 600,
+    }),
+    // Over [10, 30] min: ≤1 0 + 2, ≤5 -1 + 5, all -1 + 6 (the reset).
+    expected: [
+      {
+        labels: {},
+        value: 5,
+        points: [
+          [T0 + 10 * MINUTE, 3],
+          [T0 + 20 * MINUTE, 3],
+          [T0 + 30 * MINUTE, 2],
+        ],
+        buckets: bucketsOf([1, 5], [2, 2, 1]),
+      },
+    ],
+  },
+  {
+    name: "distribution without data in the window",
+    query: ask(latency, distribution, {
+      startMillis: END + MINUTE,
+      endMillis: END + 2 * MINUTE,
+    }),
+    expected: [],
   },
   {
     name: "no data in the window",

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { QueryResult } from "../../src/query/model.js";
+import type { BucketCount, QueryResult } from "../../src/query/model.js";
 import type { QueryCase } from "./cases.js";
 import { expectClose } from "./close.js";
 
@@ -14,6 +14,7 @@ export function expectCaseResult(
   result.series.forEach((series, i) => {
     const want = expected[i]!;
     expectClose(series.value, want.value);
+    expectBuckets(series.buckets, want.buckets);
     if (want.points === undefined)
       return void expect(series.points).toBeUndefined();
     expect(series.points?.map(([t]) => t)).toEqual(want.points.map(([t]) => t));
@@ -21,4 +22,15 @@ export function expectCaseResult(
       expectClose(value, want.points![j]![1]),
     );
   });
+}
+
+function expectBuckets(
+  actual: readonly BucketCount[] | undefined,
+  expected: readonly BucketCount[] | undefined,
+): void {
+  if (expected === undefined) return void expect(actual).toBeUndefined();
+  const bounds = (list: readonly BucketCount[]) =>
+    list.map((b) => [b.lowerBound, b.upperBound]);
+  expect(bounds(actual ?? [])).toEqual(bounds(expected));
+  actual?.forEach((bucket, i) => expectClose(bucket.count, expected[i]!.count));
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  bucketCounts,
   bucketMin,
   bucketQuantile,
   cumulativeBuckets,
+  totalCount,
   type CumulativeBucket,
 } from "../../src/query/histogram.js";
 
@@ -102,5 +104,48 @@ describe("cumulativeBuckets", () => {
       { upperBound: 2, count: 3 },
       { upperBound: Infinity, count: 6 },
     ]);
+  });
+});
+
+describe("bucketCounts", () => {
+  it("Q2: differences cumulative counts, each bucket from the bound below", () => {
+    const counts = bucketCounts(Q2);
+    expect(counts.map((b) => b.count)).toEqual([
+      4, 416, 1064, 1167, 1063, 1383, 1560, 707,
+    ]);
+    expect(counts[0]).toEqual({
+      lowerBound: -Infinity,
+      upperBound: 0.0032,
+      count: 4,
+    });
+    expect(counts[7]).toEqual({
+      lowerBound: 0.2048,
+      upperBound: Infinity,
+      count: 707,
+    });
+    expect(totalCount(counts)).toBe(7364);
+  });
+
+  it("sorts, merges equal bounds and never counts below zero", () => {
+    // Separately extrapolated increases can cross: 5.5 at ≤2 over 5 at ≤3.
+    expect(
+      bucketCounts([
+        { upperBound: Infinity, count: 6 },
+        { upperBound: 3, count: 5 },
+        { upperBound: 2, count: 5.5 },
+        { upperBound: 1, count: 1 },
+        { upperBound: 1, count: 1 },
+      ]),
+    ).toEqual([
+      { lowerBound: -Infinity, upperBound: 1, count: 2 },
+      { lowerBound: 1, upperBound: 2, count: 3.5 },
+      { lowerBound: 2, upperBound: 3, count: 0 },
+      { lowerBound: 3, upperBound: Infinity, count: 0.5 },
+    ]);
+  });
+
+  it("gives nothing for no buckets", () => {
+    expect(bucketCounts([])).toEqual([]);
+    expect(totalCount([])).toBe(0);
   });
 });

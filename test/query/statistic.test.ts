@@ -19,6 +19,7 @@ describe("parseStatistic", () => {
     ["p95", { kind: "quantile", q: 0.95 }],
     ["p99.9", { kind: "quantile", q: 0.999 }],
     ["quantile:0.42", { kind: "quantile", q: 0.42 }],
+    ["distribution", { kind: "distribution" }],
   ])("%s", (name, statistic) => {
     expect(parseStatistic(name)).toEqual(statistic);
     expect(statisticName(parseStatistic(name))).toBe(
@@ -30,7 +31,7 @@ describe("parseStatistic", () => {
     "refuses %s, listing the forms",
     (name) => {
       expect(() => parseStatistic(name)).toThrow(
-        /expected one of avg, min, max, sum, count, last, rate, increase, a percentile such as p95/,
+        /expected one of avg, min, max, sum, count, last, rate, increase, distribution, a percentile such as p95/,
       );
     },
   );
@@ -42,6 +43,7 @@ describe("resultUnit", () => {
     ["histogram", "s", { kind: "rate" }, "{observation}/s"],
     ["histogram", "s", { kind: "quantile", q: 0.5 }, "s"],
     ["histogram", "s", { kind: "count" }, "{observation}"],
+    ["histogram", "1", { kind: "distribution" }, "{observation}"],
     ["gauge", "1", { kind: "count" }, "{sample}"],
     ["gauge", "By", { kind: "avg" }, "By"],
   ] as const)("%s in %s, %j: %s", (shape, unit, statistic, expected) => {
@@ -76,6 +78,28 @@ describe("validateQuery", () => {
     expect(() =>
       validateQuery({ ...base, ...change } as never, "gauge"),
     ).toThrow(message);
+  });
+});
+
+describe("validateQuery of a distribution", () => {
+  const query = {
+    metric: "m",
+    statistic: { kind: "distribution" },
+    startMillis: 1000,
+    endMillis: 2000,
+    filters: [],
+    groupBy: [],
+  } as const;
+
+  it("takes a histogram", () => {
+    expect(() => validateQuery(query, "histogram")).not.toThrow();
+  });
+
+  it.each(["gauge", "counter"] as const)("refuses a %s", (shape) => {
+    expect(() => validateQuery(query, shape)).toThrow(QueryError);
+    expect(() => validateQuery(query, shape)).toThrow(
+      `distribution is defined only for histograms (it counts the observations in each bucket); m is a ${shape}`,
+    );
   });
 });
 

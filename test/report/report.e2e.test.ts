@@ -107,6 +107,16 @@ function expectHandComputedFigures(report: Report): void {
   near(users.satisfaction.p25, 3.125);
   near(users.satisfaction.median, 3.75);
   near(users.satisfaction.p75, 4.375);
+  // The same 72 intervals by score: no 1, 72 × one 2, one 3, four 4s and
+  // four 5s of the 720 responses.
+  expect(users.satisfaction.distribution.map((d) => d.score)).toEqual([
+    1, 2, 3, 4, 5,
+  ]);
+  [0, 72, 72, 288, 288].forEach((responses, i) => {
+    const row = users.satisfaction.distribution[i]!;
+    near(row.responses, responses, "{response}");
+    near(row.share, responses / 720, "1");
+  });
 
   near(business.documents.current, 4536);
   near(business.documents.previous, 72 * 33);

@@ -5,6 +5,7 @@ import {
   flat,
   strongestPairs,
 } from "../../src/report/sections/correlations.js";
+import { scoreShares } from "../../src/report/sections/users.js";
 import { peakPoint, quantileOfValues } from "../../src/report/summaries.js";
 
 describe("quantileOfValues", () => {
@@ -102,5 +103,65 @@ describe("correlations", () => {
     expect(flat(line(() => 0.1 + 0.2))).toBe(true);
     expect(flat(line((i) => 0.3 + i * 1e-17))).toBe(true);
     expect(flat(line((i) => i))).toBe(false);
+  });
+});
+
+describe("scoreShares", () => {
+  const bucket = (lowerBound: number, upperBound: number, count: number) => ({
+    lowerBound,
+    upperBound,
+    count,
+  });
+  const shares = (buckets: Parameters<typeof scoreShares>[0]) =>
+    scoreShares(buckets).map((s) => [
+      s.score,
+      s.responses.value,
+      s.share.value,
+    ]);
+
+  it("reads each score from its bucket, shares of all responses", () => {
+    // 20 responses: 1×1, 3×2, 0×3, 6×4, 10×5, none above 5.
+    expect(
+      shares([
+        bucket(-Infinity, 1, 1),
+        bucket(1, 2, 3),
+        bucket(2, 3, 0),
+        bucket(3, 4, 6),
+        bucket(4, 5, 10),
+        bucket(5, Infinity, 0),
+      ]),
+    ).toEqual([
+      [1, 1, 0.05],
+      [2, 3, 0.15],
+      [3, 0, 0],
+      [4, 6, 0.3],
+      [5, 10, 0.5],
+    ]);
+    expect(scoreShares([bucket(-Infinity, 1, 4)])[0]).toEqual({
+      score: 1,
+      responses: { value: 4, unit: "{response}" },
+      share: { value: 1, unit: "1" },
+    });
+  });
+
+  it("gives no figures for a score whose bucket is not its own", () => {
+    // Bounds 2 and 4: (-Inf, 2] holds 1s and 2s, (2, 4] 3s and 4s.
+    expect(
+      shares([
+        bucket(-Infinity, 2, 2),
+        bucket(2, 4, 6),
+        bucket(4, Infinity, 2),
+      ]),
+    ).toEqual([
+      [1, null, null],
+      [2, null, null],
+      [3, null, null],
+      [4, null, null],
+      [5, null, null],
+    ]);
+  });
+
+  it("is empty without a distribution", () => {
+    expect(scoreShares(undefined)).toEqual([]);
   });
 });

@@ -228,6 +228,15 @@ function usersBlocks(u: UsersSection): Block[] {
         ["responses", "mean", "p25", "median", "p75"],
         [[f(s.responses), f(s.mean), f(s.p25), f(s.median), f(s.p75)]],
       ),
+      ...labelledTable(
+        "Satisfaction by score",
+        ["score", "responses", "share"],
+        s.distribution.map((d) => [
+          String(d.score),
+          f(d.responses),
+          f(d.share),
+        ]),
+      ),
     );
   }
   return blocks;

@@ -1,6 +1,6 @@
 /**
  * User analytics: active users, sessions, top features, error encounters and
- * satisfaction.
+ * satisfaction (mean and distribution).
  */
 import {
   ask,
@@ -12,13 +12,16 @@ import {
   finite,
   isoTime,
   pointsOf,
+  ratio,
   single,
   type ReportContext,
 } from "../context.js";
 import type { ActiveUserWindow } from "../../metrics/active-users.js";
+import { totalCount } from "../../query/histogram.js";
+import type { BucketCount } from "../../query/model.js";
 import { ATTRIBUTES, METRICS } from "../metrics.js";
 import { peakPoint } from "../summaries.js";
-import type { UsersSection } from "../types.js";
+import type { ScoreShare, UsersSection } from "../types.js";
 import { byFigure } from "./application.js";
 import { chart, charts } from "./charts.js";
 
@@ -31,6 +34,8 @@ export const USER_WINDOWS = {
 const DAY_MILLIS = 86_400_000;
 const TOP_FEATURES = 10;
 const CHARTED_FEATURES = 5;
+/** The satisfaction scores the app records (`metrics.satisfaction`). */
+const SCORES = [1, 2, 3, 4, 5] as const;
 
 /** Builds the users section. */
 export async function usersSection(ctx: ReportContext): Promise<UsersSection> {
@@ -171,19 +176,47 @@ async function errorFigures(ctx: ReportContext) {
 
 async function satisfactionFigures(ctx: ReportContext) {
   const metric = METRICS.satisfaction;
-  const [responses, mean, ...quartiles] = await Promise.all([
+  const [responses, mean, distribution, ...quartiles] = await Promise.all([
     ask(ctx, metric, { kind: "count" }),
     ask(ctx, metric, { kind: "avg" }),
+    ask(ctx, metric, { kind: "distribution" }),
     ...[0.25, 0.5, 0.75].map((q) => ask(ctx, metric, { kind: "quantile", q })),
   ]);
   const [p25, median, p75] = quartiles.map((r) => figure(single(r), "{score}"));
   const count = single(responses);
   return {
     responses: figure(count, "{response}"),
-    // A mean of no responses would be invented; so would its quartiles.
+    // A mean of no responses would be invented; so would its quartiles and
+    // the shares of each score.
     mean: figure(count ? finite(single(mean)) : undefined, "{score}"),
     p25: count ? p25! : figure(undefined, "{score}"),
     median: count ? median! : figure(undefined, "{score}"),
     p75: count ? p75! : figure(undefined, "{score}"),
+    distribution: count ? scoreShares(distribution.series[0]?.buckets) : [],
   };
+}
+
+/**
+ * Responses and share per score from the distribution's buckets: a score's
+ * bucket is (score − 1, score] (below 1 for the first), as the catalog's
+ * bounds 1 to 5 make them; a score whose bucket is not there (other bounds
+ * configured) has no figures. Shares are of all responses in the buckets.
+ */
+export function scoreShares(
+  buckets: readonly BucketCount[] | undefined,
+): ScoreShare[] {
+  if (buckets === undefined) return [];
+  const total = totalCount(buckets);
+  return SCORES.map((score) => {
+    const bucket = buckets.find(
+      (b) =>
+        b.upperBound === score && (score === 1 || b.lowerBound === score - 1),
+    );
+    const responses = finite(bucket?.count);
+    return {
+      score,
+      responses: figure(responses, "{response}"),
+      share: figure(ratio(responses, total), "1"),
+    };
+  });
 }

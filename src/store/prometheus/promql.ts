@@ -1,10 +1,11 @@
 /**
  * The query model compiled to PromQL, with the metric's Prometheus name from
- * the catalog, following the definitions in `query/model.ts`. Two statistics
- * have no PromQL equivalent and are planned as a fetch plus the shared maths:
- * quantiles of pooled gauge samples (PromQL's quantiles are per series), and
- * the minimum of a histogram (`histogram_quantile(0, …)` answers NaN when the
- * first bucket is empty).
+ * the catalog, following the definitions in `query/model.ts`. Three
+ * statistics have no PromQL equivalent and are planned as a fetch plus the
+ * shared maths: quantiles of pooled gauge samples (PromQL's quantiles are per
+ * series), the minimum of a histogram (`histogram_quantile(0, …)` answers NaN
+ * when the first bucket is empty), and a histogram's distribution (PromQL
+ * keeps buckets cumulative and has no function to difference them by `le`).
  *
  * @see https://prometheus.io/docs/prometheus/latest/querying/basics/
  */
@@ -21,7 +22,9 @@ export type PromqlPlan =
   /** The expression gives raw samples, evaluated locally like the embedded store. */
   | { readonly kind: "raw-samples"; readonly expr: string }
   /** The expression gives each bucket's increase by `le`; the minimum is computed locally. */
-  | { readonly kind: "bucket-min"; readonly expr: string };
+  | { readonly kind: "bucket-min"; readonly expr: string }
+  /** The expression gives each bucket's increase by `le`; the per-bucket counts are computed locally. */
+  | { readonly kind: "bucket-counts"; readonly expr: string };
 
 /**
  * The plan for a query whose statistic covers `windowMillis` before each
@@ -54,6 +57,8 @@ export function compileQuery(
         return value(`histogram_quantile(1, ${buckets})`);
       case "min":
         return { kind: "bucket-min", expr: buckets };
+      case "distribution":
+        return { kind: "bucket-counts", expr: buckets };
       case "avg":
         return value(
           `sum${by}(${over("increase", "_sum")}) / sum${by}(${over("increase", "_count")})`,
@@ -95,6 +100,10 @@ export function compileQuery(
         kind: "raw-samples",
         expr: `${selector(name, query.filters)}${range}`,
       };
+    case "distribution":
+      throw new Error(
+        `BUG: distribution of the ${metric.shape} ${metric.name}; validateQuery should have refused the query`,
+      );
   }
 }
 

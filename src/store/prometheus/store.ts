@@ -5,9 +5,15 @@
  */
 import { findMetric, type CatalogMetric } from "../../metrics/catalog.js";
 import { evaluate } from "../../query/evaluate.js";
-import { bucketMin } from "../../query/histogram.js";
+import {
+  bucketCounts,
+  bucketMin,
+  totalCount,
+  type CumulativeBucket,
+} from "../../query/histogram.js";
 import {
   QueryError,
+  type BucketCount,
   type Query,
   type QueryResult,
   type SeriesResult,
@@ -31,8 +37,18 @@ import {
 export type PrometheusStoreOptions = PrometheusClientOptions;
 
 type Labels = Readonly<Record<string, string>>;
-/** Per group (keyed by its labels as JSON): labels and [time, value] points. */
-type Groups = Map<string, { labels: Labels; points: Array<[number, number]> }>;
+/**
+ * Per group (keyed by its labels as JSON): labels, [time, value] points and,
+ * for a distribution, the buckets at the last time.
+ */
+type Groups = Map<
+  string,
+  {
+    labels: Labels;
+    points: Array<[number, number]>;
+    buckets?: BucketCount[];
+  }
+>;
 
 /** A MetricStore reading from a Prometheus-compatible API. */
 export class PrometheusStore implements MetricStore {
@@ -123,9 +139,7 @@ export class PrometheusStore implements MetricStore {
       );
     }
     const result = await this.client.instant(plan.expr, query.endMillis);
-    return plan.kind === "bucket-min"
-      ? minimaByGroup(query, result)
-      : byGroup(query, result);
+    return groupsOf(plan, query, result);
   }
 
   /** The statistic at each step: a range query, or raw samples spanning every window. */
@@ -148,10 +162,19 @@ export class PrometheusStore implements MetricStore {
       query.endMillis,
       stepSeconds,
     );
-    return plan.kind === "bucket-min"
-      ? minimaByGroup(query, result)
-      : byGroup(query, result);
+    return groupsOf(plan, query, result);
   }
+}
+
+/** The answer per group from what a plan's expression returned. */
+function groupsOf(
+  plan: PromqlPlan,
+  query: Query,
+  series: readonly MatrixSeries[],
+): Groups {
+  if (plan.kind === "bucket-min") return minimaByGroup(query, series);
+  if (plan.kind === "bucket-counts") return countsByGroup(query, series);
+  return byGroup(query, series);
 }
 
 function catalogMetric(name: string): CatalogMetric {
@@ -186,12 +209,47 @@ function byGroup(query: Query, series: readonly MatrixSeries[]): Groups {
 
 /** Bucket increases by `le` and group, turned into each group's minimum at each time. */
 function minimaByGroup(query: Query, series: readonly MatrixSeries[]): Groups {
+  const groups: Groups = new Map();
+  for (const [key, { labels, byTime }] of bucketsByGroup(query, series)) {
+    const points = [...byTime]
+      .sort(([a], [b]) => a - b)
+      .map(([time, list]): [number, number] => [time, bucketMin(list)]);
+    groups.set(key, { labels, points });
+  }
+  return groups;
+}
+
+/**
+ * Bucket increases by `le` and group, differenced into each group's
+ * distribution at each time: its total as the points, the last time's
+ * buckets (the only one of an instant query) as the buckets.
+ */
+function countsByGroup(query: Query, series: readonly MatrixSeries[]): Groups {
+  const groups: Groups = new Map();
+  for (const [key, { labels, byTime }] of bucketsByGroup(query, series)) {
+    const counts = [...byTime]
+      .sort(([a], [b]) => a - b)
+      .map(([time, list]) => [time, bucketCounts(list)] as const);
+    groups.set(key, {
+      labels,
+      points: counts.map(([time, c]): [number, number] => [
+        time,
+        totalCount(c),
+      ]),
+      buckets: counts.at(-1)?.[1],
+    });
+  }
+  return groups;
+}
+
+/** Bucket increases by `le`, per group and time. */
+function bucketsByGroup(
+  query: Query,
+  series: readonly MatrixSeries[],
+): Map<string, { labels: Labels; byTime: Map<number, CumulativeBucket[]> }> {
   const buckets = new Map<
     string,
-    {
-      labels: Labels;
-      byTime: Map<number, Array<{ upperBound: number; count: number }>>;
-    }
+    { labels: Labels; byTime: Map<number, CumulativeBucket[]> }
   >();
   for (const { labels, points } of series) {
     const own = groupLabels(query, labels);
@@ -205,14 +263,7 @@ function minimaByGroup(query: Query, series: readonly MatrixSeries[]): Groups {
       group.byTime.set(time, list);
     }
   }
-  const groups: Groups = new Map();
-  for (const [key, { labels, byTime }] of buckets) {
-    const points = [...byTime]
-      .sort(([a], [b]) => a - b)
-      .map(([time, list]): [number, number] => [time, bucketMin(list)]);
-    groups.set(key, { labels, points });
-  }
-  return groups;
+  return buckets;
 }
 
 /** Raw samples of a range selector as the shared maths takes them, group-by keys under their OpenTelemetry names. */
@@ -261,8 +312,10 @@ function mergeResults(
   for (const key of [...keys].sort()) {
     const labels = whole.get(key)?.labels ?? steps?.get(key)?.labels ?? {};
     const value = whole.get(key)?.points[0]?.[1] ?? NaN;
+    const buckets = whole.get(key)?.buckets;
+    const detail = buckets === undefined ? {} : { buckets };
     if (steps === undefined) {
-      results.push({ labels, value });
+      results.push({ labels, value, ...detail });
       continue;
     }
     // NaN points are gaps, as in the embedded store.
@@ -270,7 +323,7 @@ function mergeResults(
       ([, v]) => !Number.isNaN(v),
     );
     if (whole.has(key) || points.length > 0)
-      results.push({ labels, value, points });
+      results.push({ labels, value, points, ...detail });
   }
   return results;
 }

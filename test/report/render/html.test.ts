@@ -109,6 +109,17 @@ describe("HTML report in headless Chromium", () => {
     expect(
       await page.getByText(HOSTILE_FEATURE, { exact: true }).count(),
     ).toBeGreaterThan(0);
+    const scores = await page
+      .locator("#section-users table", { hasText: "share" })
+      .locator("tbody tr")
+      .allTextContents();
+    expect(scores).toEqual([
+      "10 responses0.0%",
+      "272 responses10.0%",
+      "372 responses10.0%",
+      "4288 responses40.0%",
+      "5288 responses40.0%",
+    ]);
     expect(await page.locator("img").count()).toBe(0);
     expect(await page.locator("script").count()).toBe(3);
 

@@ -44,6 +44,9 @@ describe("text", () => {
     expect(text).toMatch(/all caches\s+7,200 lookups\s+30\.0%/);
     expect(text).toContain("Uptime 93.1% (down 25 min in 1 gap)");
     expect(text).toContain("per thousand documents: 0.1477");
+    expect(text).toMatch(/score\s+responses\s+share/);
+    expect(text).toMatch(/1\s+0 responses\s+0\.0%/);
+    expect(text).toMatch(/4\s+288 responses\s+40\.0%/);
     expect(text).not.toMatch(/NaN|undefined/);
   });
 
@@ -86,6 +89,8 @@ describe("markdown", () => {
     );
     expect(md).toContain("| CPU used | Event-loop delay p99 | 1 | 24 |");
     expect(md).toContain("| critical | 1 alert | 1 alert |");
+    expect(md).toContain("| 2 | 72 responses | 10.0% |");
+    expect(md).toContain("| 5 | 288 responses | 40.0% |");
     expect(md).not.toMatch(/NaN|undefined/);
   });
 });
@@ -128,6 +133,15 @@ describe("json", () => {
       "capacity",
       "optimization",
     ]);
+  });
+
+  it("gives the satisfaction distribution per score with units", () => {
+    const { users } = JSON.parse(renderJson(report)) as Report;
+    expect(users.satisfaction.distribution[3]).toEqual({
+      score: 4,
+      responses: { value: 288, unit: "{response}" },
+      share: { value: 0.4, unit: "1" },
+    });
   });
 
   it("reports the alert history", () => {

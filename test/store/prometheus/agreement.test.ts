@@ -11,6 +11,7 @@ import { EmbeddedDatabase } from "../../../src/store/embedded/database.js";
 import { EmbeddedStore } from "../../../src/store/embedded/query.js";
 import { PrometheusStore } from "../../../src/store/prometheus/store.js";
 import { bucketQuantile } from "../../../src/query/histogram.js";
+import { QueryError } from "../../../src/query/model.js";
 import {
   CASES,
   END,
@@ -54,6 +55,7 @@ describe("PrometheusStore against a real Prometheus", () => {
       embedded.query(c.query),
     ]);
     expectCaseResult(fromPrometheus, c.expected);
+    expectCaseResult(fromEmbedded, c.expected);
     expect(fromPrometheus.unit).toBe(fromEmbedded.unit);
   });
 
@@ -90,6 +92,23 @@ describe("PrometheusStore against a real Prometheus", () => {
             : Number(served);
       expectClose(local, parsed);
       expectClose(buckets.series[0]!.value, parsed);
+    }
+  });
+
+  it("refuses a distribution of a metric that is no histogram, in both stores", async () => {
+    const query = {
+      metric: "td.documents.processed",
+      statistic: { kind: "distribution" },
+      startMillis: T0,
+      endMillis: END,
+      filters: [],
+      groupBy: [],
+    } as const;
+    for (const from of [store, embedded]) {
+      await expect(from.query(query)).rejects.toThrow(QueryError);
+      await expect(from.query(query)).rejects.toThrow(
+        /distribution is defined only for histograms .*; td\.documents\.processed is a counter/,
+      );
     }
   });
 
