@@ -26,6 +26,7 @@ export interface ReplayEpisode {
   readonly pendingAtMillis: number;
   firedAtMillis?: number;
   resolvedAtMillis?: number;
+  /** The value furthest past the threshold; NaN when it fired on no data. */
   peakValue: number;
 }
 
@@ -52,6 +53,15 @@ export interface ReplayResult {
 }
 
 const CHUNK_MILLIS = 86_400_000;
+
+/** One label set of a rule as the replay steps it. */
+interface ReplaySeries {
+  readonly labels: Readonly<Record<string, string>>;
+  /** Whether the store has returned a value for it yet. */
+  seen: boolean;
+  state?: SeriesState;
+  episode?: ReplayEpisode;
+}
 
 type Values = Map<
   string,
@@ -187,14 +197,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let done = 0;
 
   for (const rule of rules.rules) {
-    const states = new Map<
-      string,
-      {
-        labels: Readonly<Record<string, string>>;
-        state?: SeriesState;
-        episode?: ReplayEpisode;
-      }
-    >();
+    const states = new Map<string, ReplaySeries>();
+    // As in the evaluator, a rule without a group-by has its one series from
+    // the start, so that its no-data policy applies before any data.
+    if (rule.source.kind === "query" && rule.source.groupBy.length === 0) {
+      const labels = { ...rule.labels, alertname: rule.id };
+      states.set(labelsHash(labels), { labels, seen: true });
+    }
     for (let chunk = 0; chunk < chunks; chunk += 1) {
       // Chunks start on a step, so that every step is evaluated once.
       const start =
@@ -217,10 +226,19 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         break;
       }
       for (const [key, { labels }] of values)
-        if (!states.has(key)) states.set(key, { labels });
+        if (!states.has(key)) states.set(key, { labels, seen: false });
       for (let t = start; t <= end; t += stepMillis) {
         for (const [key, entry] of states) {
           const value = values.get(key)?.byTime.get(t);
+          // A series cannot stop reporting before it first reported: the
+          // steps before its first value are not evaluated at all, as the
+          // live evaluator never hears of a label set before the store
+          // returns it. Without this every `no_data: alerting` series fired
+          // `for` after --since, however late it started.
+          if (!entry.seen) {
+            if (value === undefined) continue;
+            entry.seen = true;
+          }
           const observation: Observation =
             value === undefined
               ? { kind: "no-data" }

@@ -69,6 +69,23 @@ beforeAll(async () => {
       value: 0.97,
     })),
   );
+  // web-2 reported from 20 to 15 minutes ago, then stopped.
+  db.ingest(
+    Array.from({ length: 6 }, (_, i) => ({
+      type: "number" as const,
+      series: {
+        metric: "system.cpu.utilization",
+        kind: "gauge" as const,
+        unit: "1",
+        temporality: "unspecified" as const,
+        monotonic: false,
+        labels: { "host.name": "web-2" },
+      },
+      timeNanos: BigInt(now - (20 - i) * MINUTE) * 1_000_000n,
+      startTimeNanos: BigInt(now - 21 * MINUTE) * 1_000_000n,
+      value: 0.5,
+    })),
+  );
   db.close();
   rulesFile = path.join(dataDir, "rules.yaml");
   writeFileSync(
@@ -279,6 +296,49 @@ describe("td-monitor alerts", () => {
       labels: { "host.name": "web-1" },
       resolvedAt: null,
     });
+  });
+
+  // Regression: replay --since 30m fired InstanceNotReporting for every
+  // series 2 min after --since, even one that started later, and printed
+  // PEAK NaN.
+  it("replays no_data only after a series first reported, without NaN", async () => {
+    const notReporting = path.join(dataDir, "not-reporting.yaml");
+    writeFileSync(
+      notReporting,
+      `rules:
+  - id: NotReporting
+    metric: cpu
+    statistic: count
+    window: 2m
+    group_by: [host.name]
+    condition: "<"
+    threshold: 1
+    severity: critical
+    for: 1m
+    no_data: alerting
+`,
+    );
+    const args = [
+      "alerts",
+      "replay",
+      "--rules",
+      notReporting,
+      "--since",
+      "30m",
+      "--step",
+      "1m",
+      "--store",
+      `embedded:${dataDir}`,
+    ];
+    const json = await cli([...args, "--json"]);
+    expect(json.code).toBe(0);
+    const { episodes } = JSON.parse(json.stdout);
+    expect(
+      episodes.map((e: { labels: Record<string, string> }) => e.labels),
+    ).toEqual([{ alertname: "NotReporting", "host.name": "web-2" }]);
+    const text = await cli(args);
+    expect(text.stdout).not.toContain("NaN");
+    expect(text.stdout).toMatch(/host\.name="web-2"\}\s+critical\s.*\s—\n/);
   });
 
   it("evaluates in a loop with --every until SIGTERM", async () => {

@@ -78,6 +78,11 @@ function alertJson(alert: AlertRecord) {
   };
 }
 
+/** A value as a person reads it: "—" where there was no data (NaN). */
+function valueText(value: number): string {
+  return Number.isNaN(value) ? "—" : number(value);
+}
+
 function severityStyle(severity: Severity, text: string): string {
   const s = styles(useColour());
   return severity === "critical"
@@ -344,7 +349,7 @@ async function runList(
     severityStyle(a.severity, a.severity),
     a.rule,
     shortLabels(a),
-    number(a.value),
+    valueText(a.value),
     iso(a.firedAtMillis ?? a.startedAtMillis),
     a.message,
   ]);
@@ -358,7 +363,7 @@ function describeAlert(a: AlertRecord): string {
     `${a.id}  ${a.rule}  ${a.state}  ${severityStyle(a.severity, a.severity)}`,
     `message:    ${a.message}`,
     `labels:     ${formatLabels(a.labels)}`,
-    `value:      ${number(a.value)} (threshold ${number(a.threshold)}, peak ${number(a.peakValue)})`,
+    `value:      ${valueText(a.value)} (threshold ${valueText(a.threshold)}, peak ${valueText(a.peakValue)})`,
     `started:    ${iso(a.startedAtMillis)}`,
     `fired:      ${iso(a.firedAtMillis) || "—"}`,
     `resolved:   ${iso(a.resolvedAtMillis) || "—"}${a.resolvedBy === undefined ? "" : a.resolvedBy.kind === "manual" ? ` by ${a.resolvedBy.by}: ${a.resolvedBy.note}` : " automatically"}`,
@@ -526,7 +531,8 @@ async function runReplay(flags: {
       severityStyle(e.severity, e.severity),
       iso(e.firedAtMillis),
       iso(e.resolvedAtMillis) || "(still firing)",
-      number(e.peakValue),
+      // An alert raised on no data (no_data: alerting) has no peak.
+      valueText(e.peakValue),
     ]);
     process.stdout.write(
       `${table([["RULE", "LABELS", "SEVERITY", "FIRED", "RESOLVED", "PEAK"], ...rows])}\n`,
