@@ -15,12 +15,13 @@ import { AlertStore } from "./alerts/alert-store.js";
 import { SEVERITIES, type Severity } from "./alerts/rule.js";
 import type { AlertRecord } from "./alerts/state-file.js";
 import type { CatalogMetric } from "./metrics/catalog.js";
-import type {
-  AttributeFilter,
-  MetricShape,
-  Query,
-  QueryResult,
-  Statistic,
+import {
+  QueryError,
+  type AttributeFilter,
+  type MetricShape,
+  type Query,
+  type QueryResult,
+  type Statistic,
 } from "./query/model.js";
 import { resolveMetric } from "./query/resolve.js";
 import { isDefinedFor, resultUnit } from "./query/statistic.js";
@@ -54,7 +55,11 @@ export interface StatsOptions {
   /** Default: now. */
   readonly end?: TimeInput;
   readonly filters?: readonly AttributeFilter[];
-  /** Attribute keys to break the stats down by. */
+  /**
+   * Attribute keys to break the stats down by. Default: the metric's
+   * `defaultGroupBy` when its series are parts of a whole (CPU states,
+   * memory used and free), else none; `[]` asks for no breakdown.
+   */
   readonly groupBy?: readonly string[];
 }
 
@@ -87,7 +92,13 @@ export interface MetricStats extends StatValues {
   readonly units: Record<StatName, string | null>;
   readonly startMillis: number;
   readonly endMillis: number;
-  /** Per group when a group-by was asked for, ordered by labels. */
+  /** The attributes the groups are broken down by; the default or those asked for. */
+  readonly groupBy: readonly string[];
+  /**
+   * Per group when a group-by was asked for or defaulted, ordered by labels.
+   * Under a defaulted group-by the overall values are null: pooling the parts
+   * of a whole (CPU idle with CPU user) gives no meaningful number.
+   */
   readonly groups: ReadonlyArray<{
     readonly labels: Readonly<Record<string, string>>;
     readonly values: StatValues;
@@ -227,13 +238,18 @@ export class MonitoringManager {
       filters: options.filters ?? [],
     };
     const store = this.getStore();
-    const groupBy = options.groupBy ?? [];
+    const defaulted = options.groupBy === undefined;
+    const groupBy = options.groupBy ?? entry.defaultGroupBy ?? [];
     const [overall, grouped] = await Promise.all([
-      statValues(store, entry, { ...base, groupBy: [] }),
+      defaulted && groupBy.length > 0
+        ? Promise.resolve([])
+        : statValues(store, entry, { ...base, groupBy: [] }),
       groupBy.length === 0
         ? Promise.resolve([])
         : statValues(store, entry, { ...base, groupBy }),
     ]);
+    if (!defaulted)
+      await requireAttributes(store, entry, base, grouped, groupBy);
     return {
       ...(overall[0]?.values ?? emptyValues()),
       metric: entry.name,
@@ -242,6 +258,7 @@ export class MonitoringManager {
       units: statUnits(entry),
       startMillis,
       endMillis,
+      groupBy,
       groups: grouped,
     };
   }
@@ -310,6 +327,49 @@ function statUnits(metric: CatalogMetric): Record<StatName, string | null> {
 }
 
 type BaseQuery = Omit<Query, "statistic">;
+
+/**
+ * Throws a QueryError when a group-by key is on none of the series, naming
+ * the attributes that are: grouping by a misspelt key gave one silent
+ * `(none)` row.
+ */
+async function requireAttributes(
+  store: MetricStore,
+  metric: CatalogMetric,
+  base: { startMillis: number; endMillis: number },
+  groups: ReadonlyArray<{ labels: Record<string, string> }>,
+  groupBy: readonly string[],
+): Promise<void> {
+  if (groups.length === 0) return;
+  const missing = groupBy.filter((key) =>
+    groups.every(({ labels }) => labels[key] === undefined),
+  );
+  if (missing.length === 0) return;
+  const series = await store.listSeries(
+    metric.name,
+    base.startMillis,
+    base.endMillis,
+  );
+  // Prometheus spells `system.cpu.state` as `system_cpu_state`.
+  const byPromName = new Map(
+    metric.attributes.map((key) => [key.replace(/[^a-zA-Z0-9_]/g, "_"), key]),
+  );
+  const present = [
+    ...new Set(
+      series.flatMap((s) =>
+        Object.keys(s.labels).map((key) => byPromName.get(key) ?? key),
+      ),
+    ),
+  ].sort();
+  const keys = missing.map((key) => `"${key}"`).join(", ");
+  throw new QueryError(
+    `no series of ${metric.name} has the attribute ${keys}; ${
+      present.length === 0
+        ? "its series have no attributes"
+        : `its series have ${present.join(", ")}`
+    }`,
+  );
+}
 
 /** Every defined statistic, one query each, joined by group. */
 async function statValues(

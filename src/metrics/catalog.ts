@@ -41,6 +41,14 @@ export interface MetricDefinition {
   readonly aliases?: readonly string[];
   /** The series a view keeps per metric before overflowing into one series. */
   readonly cardinalityLimit?: number;
+  /**
+   * Attributes whose series are parts of one whole (CPU states, memory used
+   * and free, heap spaces): statistics pooled across them mean nothing, so
+   * readers break the metric down by these unless told otherwise.
+   *
+   * @example ["system.cpu.state"] // `stats cpu`: one row per state, not a 20 % mean
+   */
+  readonly defaultGroupBy?: readonly string[];
 }
 
 /** A catalog entry with its derived Prometheus name. */
@@ -93,6 +101,7 @@ const definitions: readonly MetricDefinition[] = [
     attributes: ["system.cpu.state", "system.cpu.logical_number"],
     source: "host",
     aliases: ["cpu"],
+    defaultGroupBy: ["system.cpu.state"],
   },
   {
     name: "system.memory.usage",
@@ -101,6 +110,7 @@ const definitions: readonly MetricDefinition[] = [
     description: "Bytes of host memory in use and free.",
     attributes: ["system.memory.state"],
     source: "host",
+    defaultGroupBy: ["system.memory.state"],
   },
   {
     name: "system.memory.utilization",
@@ -110,6 +120,7 @@ const definitions: readonly MetricDefinition[] = [
     attributes: ["system.memory.state"],
     source: "host",
     aliases: ["memory"],
+    defaultGroupBy: ["system.memory.state"],
   },
   {
     name: "system.network.io",
@@ -119,6 +130,7 @@ const definitions: readonly MetricDefinition[] = [
     attributes: ["system.device", "network.io.direction"],
     source: "host",
     aliases: ["network"],
+    defaultGroupBy: ["network.io.direction"],
   },
   {
     name: "system.network.errors",
@@ -149,6 +161,7 @@ const definitions: readonly MetricDefinition[] = [
       "system.filesystem.state",
     ],
     source: "host",
+    defaultGroupBy: ["system.filesystem.mountpoint", "system.filesystem.state"],
   },
   {
     name: "system.filesystem.utilization",
@@ -162,6 +175,7 @@ const definitions: readonly MetricDefinition[] = [
     ],
     source: "host",
     aliases: ["disk"],
+    defaultGroupBy: ["system.filesystem.mountpoint"],
   },
   {
     name: "system.filesystem.limit",
@@ -174,6 +188,7 @@ const definitions: readonly MetricDefinition[] = [
       "system.filesystem.type",
     ],
     source: "host",
+    defaultGroupBy: ["system.filesystem.mountpoint"],
   },
   {
     name: "system.disk.io",
@@ -219,6 +234,7 @@ const definitions: readonly MetricDefinition[] = [
       "Fraction of one CPU the process used since the last observation, by state.",
     attributes: ["process.cpu.state"],
     source: "runtime",
+    defaultGroupBy: ["process.cpu.state"],
   },
   {
     name: "nodejs.eventloop.delay.p99",
@@ -264,6 +280,7 @@ const definitions: readonly MetricDefinition[] = [
     attributes: ["v8js.heap.space.name"],
     source: "runtime",
     aliases: ["heap"],
+    defaultGroupBy: ["v8js.heap.space.name"],
   },
   {
     name: "v8js.memory.heap.limit",
@@ -272,6 +289,7 @@ const definitions: readonly MetricDefinition[] = [
     description: "Size in bytes of each V8 heap space.",
     attributes: ["v8js.heap.space.name"],
     source: "runtime",
+    defaultGroupBy: ["v8js.heap.space.name"],
   },
   {
     name: "v8js.gc.duration",

@@ -138,6 +138,28 @@ describe.each(stores)("td-monitor stats via the %s store", (_, store) => {
     expectClose(result.max, 0.9);
   });
 
+  it("breaks memory down by state without --by; no 50 % mean of used and free", async () => {
+    const result = await json(["memory", ...range, "--store", store()]);
+    expect(result.groupBy).toEqual(["system.memory.state"]);
+    expect(result.groups.map((g: { labels: object }) => g.labels)).toEqual([
+      { "system.memory.state": "free" },
+      { "system.memory.state": "used" },
+    ]);
+    expectClose(result.groups[1].values.last, 0.5);
+    expect(result.avg).toBeNull();
+    const text = await stats(["memory", ...range, "--store", store()]);
+    expect(text).toMatch(/system\.memory\.state=used /);
+    expect(text).not.toMatch(/^all /m);
+  });
+
+  it("says no series has a --by attribute, naming those that exist", async () => {
+    await expect(
+      stats(["memory", ...range, "--by", "nosuchattr", "--store", store()]),
+    ).rejects.toThrow(
+      /no series of system\.memory\.utilization has the attribute "nosuchattr"; its series have .*system\.memory\.state/,
+    );
+  });
+
   it("prints each statistic with its unit", async () => {
     const text = await stats([
       "api_latency",

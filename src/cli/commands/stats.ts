@@ -50,7 +50,7 @@ export function register(program: Command): void {
     )
     .option(
       "--by <attribute>",
-      "break down by an attribute; repeatable or comma-separated",
+      "break down by an attribute; repeatable or comma-separated (default: by the parts of a whole, e.g. CPU state for cpu)",
       collect,
     )
     .option("--json", "print JSON");
@@ -65,10 +65,7 @@ async function runStats(metric: string, flags: StatsFlags): Promise<void> {
       start: range.startMillis,
       end: range.endMillis,
       filters: (flags.where ?? []).map(parseWhere),
-      groupBy: (flags.by ?? [])
-        .flatMap((by) => by.split(","))
-        .map((by) => by.trim())
-        .filter(Boolean),
+      ...(flags.by === undefined ? {} : { groupBy: splitBy(flags.by) }),
     });
     if (flags.json) printJson(stats);
     else
@@ -80,6 +77,13 @@ async function runStats(metric: string, flags: StatsFlags): Promise<void> {
   } finally {
     await manager.close();
   }
+}
+
+function splitBy(flags: readonly string[]): string[] {
+  return flags
+    .flatMap((by) => by.split(","))
+    .map((by) => by.trim())
+    .filter(Boolean);
 }
 
 /** The stats as text: one line per statistic, or a table with one row per group. */
@@ -106,9 +110,12 @@ export function render(
       .join(" ") || "(none)",
     ...names.map((name) => cell(values, name)),
   ]);
-  const total = ["all", ...names.map((name) => cell(stats, name))];
+  // Under a defaulted group-by the parts of a whole have no overall figure.
+  const total = names.some((name) => stats[name] !== null)
+    ? [["all", ...names.map((name) => cell(stats, name))]]
+    : [];
   return [
     heading,
-    table([["", ...names].map((h) => bold(h)), ...rows, total]),
+    table([["", ...names].map((h) => bold(h)), ...rows, ...total]),
   ].join("\n");
 }
