@@ -10,10 +10,19 @@ import {
   type DataPoint,
   type MetricData,
 } from "@opentelemetry/sdk-metrics";
+import {
+  DiagLogLevel,
+  diag,
+  type MeterProvider as ApiMeterProvider,
+} from "@opentelemetry/api";
 import { afterEach, describe, expect, it } from "vitest";
 import { ActiveUsers } from "../../src/metrics/active-users.js";
 import { catalog } from "../../src/metrics/catalog.js";
-import { createAppMetrics } from "../../src/metrics/meters.js";
+import {
+  createAppMetrics,
+  type AppMetrics,
+  type ProcessedDocument,
+} from "../../src/metrics/meters.js";
 import { buildViews } from "../../src/metrics/views.js";
 
 let provider: MeterProvider | undefined;
@@ -198,5 +207,271 @@ describe("ActiveUsers", () => {
     const count = users.count("24h");
     expect(count).toBeGreaterThanOrEqual(0.97 * Math.floor((24 * 60) / 7));
     expect(count).toBeLessThanOrEqual(1.03 * Math.ceil((25 * 60) / 7));
+  });
+});
+
+/** Collects what `diag` is told at WARN and above while `run` runs. */
+async function warningsOf(run: () => Promise<void> | void): Promise<string[]> {
+  const warnings: string[] = [];
+  const record = (message: string) => warnings.push(message);
+  diag.setLogger(
+    {
+      error: record,
+      warn: record,
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  try {
+    await run();
+  } finally {
+    diag.disable();
+  }
+  return warnings;
+}
+
+// Throws on every look at it, as a revoked proxy or a hostile getter would.
+const TRAP = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error("trap: get");
+    },
+    has: () => {
+      throw new Error("trap: has");
+    },
+  },
+);
+
+// What JavaScript callers have been seen to pass, and worse.
+const HOSTILE: ReadonlyArray<readonly [string, unknown]> = [
+  ["undefined", undefined],
+  ["null", null],
+  ["NaN", Number.NaN],
+  ["Infinity", Infinity],
+  ["{}", {}],
+  ["[]", []],
+  ["a Symbol", Symbol("user")],
+  ["a function", () => 1],
+  ["a huge string", "x".repeat(1_000_000)],
+  ['"5"', "5"],
+  ['"-1"', "-1"],
+  ['"abc"', "abc"],
+  ["42", 42],
+  ["42n", 42n],
+  ["a proxy that throws", TRAP],
+];
+
+type Method = Exclude<keyof AppMetrics, "flush">;
+const METHODS: ReadonlyArray<readonly [Method, number]> = [
+  ["documentProcessed", 1],
+  ["queueLength", 2],
+  ["cacheLookup", 2],
+  ["error", 1],
+  ["userActive", 1],
+  ["newUser", 0],
+  ["sessionStarted", 0],
+  ["sessionEnded", 0],
+  ["featureUsed", 1],
+  ["satisfaction", 1],
+  ["allowFeatures", 1],
+];
+
+describe("app meters given anything", () => {
+  it.each(METHODS)(
+    "%s throws for no value in any position, even called unbound",
+    async (method, arity) => {
+      await warningsOf(async () => {
+        await collect((meterProvider) => {
+          const m = createAppMetrics({ meterProvider });
+          const call = m[method] as (...args: unknown[]) => void;
+          for (const [, value] of HOSTILE) {
+            expect(() => call(value, value)).not.toThrow();
+            for (let position = 0; position < arity; position++) {
+              const args: unknown[] = ["q", 3];
+              args[position] = value;
+              expect(() => call(...args)).not.toThrow();
+            }
+            expect(() =>
+              m.documentProcessed({
+                type: value,
+                outcome: value,
+                durationSeconds: value,
+                sizeBytes: value,
+              } as unknown as ProcessedDocument),
+            ).not.toThrow();
+          }
+        });
+      });
+    },
+  );
+
+  it("flush never rejects, even when the provider's flush throws", async () => {
+    const throwing = {
+      getMeter: () => {
+        throw new Error("no meter");
+      },
+      forceFlush: () => {
+        throw new Error("no flush");
+      },
+    } as unknown as ApiMeterProvider;
+    const warnings = await warningsOf(async () => {
+      const m = createAppMetrics({ meterProvider: throwing });
+      await expect(m.flush()).resolves.toBeUndefined();
+      await expect(m.flush()).resolves.toBeUndefined();
+      m.newUser();
+      m.newUser();
+    });
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^td-monitoring: metrics.flush\(\) failed .*no flush/,
+      ),
+      expect.stringMatching(
+        /^td-monitoring: metrics.newUser\(\) failed .*no meter/,
+      ),
+    ]);
+  });
+
+  // The inputs of the first report (userActive(42), error(null),
+  // documentProcessed(), allowFeatures(5), satisfaction('5')), each with
+  // what it must record.
+  it.each<{
+    name: string;
+    calls: (m: AppMetrics) => void;
+    metric: string;
+    expected: unknown;
+  }>([
+    {
+      name: "numeric and bigint user ids count as users, 42 and '42' as one",
+      calls: (m) => {
+        m.userActive(42);
+        m.userActive("42");
+        m.userActive(7n);
+        for (const [, value] of HOSTILE.slice(0, 8)) {
+          m.userActive(value as string);
+        }
+      },
+      metric: "td.users.active",
+      expected: { "5m": 2, "1h": 2, "24h": 2 },
+    },
+    {
+      name: "error(null), error(undefined) and error({}) count as unknown",
+      calls: (m) => {
+        m.error(null);
+        m.error(undefined);
+        m.error({});
+        m.error({ name: "AbortError" });
+        m.error(new TypeError("x"));
+      },
+      metric: "td.errors",
+      expected: { unknown: 3, AbortError: 1, TypeError: 1 },
+    },
+    {
+      name: "documents without an object, a type or an outcome are dropped",
+      calls: (m) => {
+        const call = m.documentProcessed as (...args: unknown[]) => void;
+        call();
+        call(null);
+        call({});
+        call({ type: "invoice" });
+        call({ type: "invoice", outcome: "ok" });
+        call({ type: "invoice", outcome: "success", durationSeconds: "0.5" });
+      },
+      metric: "td.documents.processed",
+      expected: { invoice: 1 },
+    },
+    {
+      name: "satisfaction accepts numeric strings and drops the rest",
+      calls: (m) => {
+        m.satisfaction("5");
+        m.satisfaction(" 2 ");
+        for (const [, value] of HOSTILE) m.satisfaction(value as number);
+      },
+      metric: "td.user.satisfaction",
+      expected: { count: 3, sum: 12 },
+    },
+    {
+      name: "allowFeatures(5) leaves the allow-list; a lone string is one name",
+      calls: (m) => {
+        const allow = m.allowFeatures as (features: unknown) => void;
+        allow(5);
+        m.featureUsed("export-pdf");
+        allow("beta");
+        m.featureUsed("beta");
+        allow(["x", 5, null]);
+        m.featureUsed("x");
+      },
+      metric: "td.feature.usage",
+      expected: { "export-pdf": 1, beta: 1, x: 1 },
+    },
+  ])("$name", async ({ calls, metric, expected }) => {
+    const exported = await collect((meterProvider) => {
+      calls(createAppMetrics({ meterProvider, features: ["export-pdf"] }));
+    });
+    const recorded = points(exported.get(metric));
+    if (metric === "td.user.satisfaction") {
+      const { count, sum } = recorded[0]?.value as {
+        count: number;
+        sum: number;
+      };
+      expect({ count, sum }).toEqual(expected);
+      return;
+    }
+    const key = Object.keys(recorded[0]?.attributes ?? {}).find((k) =>
+      /window|error.type|document.type|feature.name/.test(k),
+    );
+    const byKey = Object.fromEntries(
+      recorded.map((p) => [p.attributes[key ?? ""], p.value]),
+    );
+    expect(byKey).toEqual(expected);
+  });
+
+  it("cuts a huge string attribute instead of exporting it whole", async () => {
+    const exported = await collect((meterProvider) => {
+      createAppMetrics({ meterProvider }).error("E".repeat(1_000_000));
+    });
+    const [point] = points(exported.get("td.errors"));
+    expect(String(point?.attributes["error.type"])).toHaveLength(256);
+  });
+});
+
+describe("warnings about dropped values", () => {
+  it("say a string score is not a number, and quote an out-of-range one as given", async () => {
+    const warnings = await warningsOf(() => {
+      const m = createAppMetrics({ meterProvider: new MeterProvider() });
+      m.satisfaction("abc");
+      m.satisfaction("abc");
+      m.satisfaction("7");
+      m.satisfaction("5");
+    });
+    expect(warnings).toEqual([
+      expect.stringContaining('satisfaction score "abc" is not a number;'),
+      expect.stringContaining('satisfaction score "7" is outside [1, 5];'),
+    ]);
+  });
+
+  it("warn once per feature counted as other, saying how to allow it", async () => {
+    const warnings = await warningsOf(() => {
+      const m = createAppMetrics({ meterProvider: new MeterProvider() });
+      m.featureUsed("export-pdf");
+      m.featureUsed("export-pdf");
+    });
+    expect(warnings).toEqual([
+      'td-monitoring: feature "export-pdf" is not on the allow-list and was ' +
+        'counted as "other"; to count it by name, call ' +
+        'metrics.allowFeatures(["export-pdf", …]) at startup',
+    ]);
+  });
+
+  it("name at most 20 unknown features, then say once that more go unnamed", async () => {
+    const warnings = await warningsOf(() => {
+      const m = createAppMetrics({ meterProvider: new MeterProvider() });
+      for (let i = 0; i < 100; i++) m.featureUsed(`generated-${i}`);
+    });
+    expect(warnings).toHaveLength(21);
+    expect(warnings[19]).toContain('"generated-19"');
+    expect(warnings[20]).toMatch(/further names are not warned about/);
   });
 });
