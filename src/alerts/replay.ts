@@ -10,7 +10,7 @@
  */
 import { linearFit, valueAt, type TimePoint } from "../query/analysis.js";
 import type { Query, SeriesResult } from "../query/model.js";
-import type { MetricStore } from "../store/types.js";
+import { StoreUnavailableError, type MetricStore } from "../store/types.js";
 import { labelsHash } from "./labels.js";
 import { fitStepSeconds, observeRule, ratio } from "./observe.js";
 import type { Rule, RuleFile, Severity } from "./rule.js";
@@ -50,6 +50,16 @@ export interface ReplayResult {
     readonly rule: string;
     readonly error: string;
   }>;
+  /**
+   * Set when the store could not be reached or answered with an outage: the
+   * replay stopped there, and the rules after `errors`' last were not asked.
+   */
+  readonly storeUnavailable?: {
+    readonly store: string;
+    readonly error: string;
+  };
+  /** How many rules were replayed over the whole range. */
+  readonly rulesReplayed: number;
 }
 
 const CHUNK_MILLIS = 86_400_000;
@@ -194,9 +204,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   );
   const episodes: ReplayEpisode[] = [];
   const errors: Array<{ rule: string; error: string }> = [];
+  let storeUnavailable: ReplayResult["storeUnavailable"];
+  let rulesReplayed = 0;
   let done = 0;
 
   for (const rule of rules.rules) {
+    // A store that is down fails every rule alike: asking the others only
+    // repeats the error (and, for a store that times out, the wait).
+    if (storeUnavailable !== undefined) break;
+    let complete = true;
     const states = new Map<string, ReplaySeries>();
     // As in the evaluator, a rule without a group-by has its one series from
     // the start, so that its no-data policy applies before any data.
@@ -217,10 +233,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       try {
         values = await rangeValues(store, rule, start, end, stepSeconds);
       } catch (error) {
-        errors.push({
-          rule: rule.id,
-          error: `rule "${rule.id}": ${(error as Error).message}`,
-        });
+        const message = (error as Error).message;
+        errors.push({ rule: rule.id, error: `rule "${rule.id}": ${message}` });
+        if (error instanceof StoreUnavailableError)
+          storeUnavailable = { store: error.store, error: message };
+        complete = false;
         done += chunks - chunk;
         onProgress?.(done, chunks * rules.rules.length);
         break;
@@ -283,11 +300,17 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       done += 1;
       onProgress?.(done, chunks * rules.rules.length);
     }
+    if (complete) rulesReplayed += 1;
   }
   episodes.sort(
     (a, b) =>
       (a.firedAtMillis ?? 0) - (b.firedAtMillis ?? 0) ||
       (a.rule < b.rule ? -1 : 1),
   );
-  return { episodes, errors };
+  return {
+    episodes,
+    errors,
+    ...(storeUnavailable === undefined ? {} : { storeUnavailable }),
+    rulesReplayed,
+  };
 }

@@ -121,4 +121,33 @@ describe("replay", () => {
     // No data at minute 0: pending, firing at 2, resolved at 10 by the first point.
     expect(firings(result.episodes)).toEqual([[2, 10]]);
   });
+
+  // Regression: with the store down, replay printed one error per rule and
+  // then "no rule would have fired".
+  it("stops at the first rule when the store is unavailable, and says so", async () => {
+    const store = uptimeStore(T0, T0 + 10 * MINUTE);
+    store.failWith503();
+    const result = await replay({
+      store,
+      rules: ruleFile(
+        NOT_REPORTING +
+          NOT_REPORTING.replace("id: InstanceNotReporting", "id: Other"),
+      ),
+      sinceMillis: T0,
+      untilMillis: T0 + 10 * MINUTE,
+      stepSeconds: 60,
+    });
+    expect(store.queries).toBe(1);
+    expect(result.rulesReplayed).toBe(0);
+    expect(result.storeUnavailable).toEqual({
+      store: "memory:test",
+      error: "HTTP 503 Service Unavailable",
+    });
+    expect(result.errors).toEqual([
+      {
+        rule: "InstanceNotReporting",
+        error: 'rule "InstanceNotReporting": HTTP 503 Service Unavailable',
+      },
+    ]);
+  });
 });

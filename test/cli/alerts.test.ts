@@ -341,6 +341,33 @@ describe("td-monitor alerts", () => {
     expect(text.stdout).toMatch(/host\.name="web-2"\}\s+critical\s.*\s—\n/);
   });
 
+  // Regression: replay against an unreachable store printed one error per
+  // rule, then "no rule would have fired ...", and exited 0.
+  it("fails a replay whose store cannot be reached, in one line", async () => {
+    const args = [
+      "alerts",
+      "replay",
+      "--since",
+      "1h",
+      "--store",
+      "prometheus:http://127.0.0.1:1",
+    ];
+    const text = await cli(args);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe("");
+    expect(text.stderr).toMatch(
+      /^td-monitor: replay failed: cannot query http:\/\/127\.0\.0\.1:1: cannot reach .* \(11 of 11 rules not replayed\)\n$/,
+    );
+    const json = await cli([...args, "--json"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      episodes: [],
+      rulesReplayed: 0,
+      storeUnavailable: { store: "http://127.0.0.1:1" },
+    });
+    expect(json.stderr.split("\n")).toHaveLength(2);
+  });
+
   it("evaluates in a loop with --every until SIGTERM", async () => {
     const child = spawn(
       process.execPath,

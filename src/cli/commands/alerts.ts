@@ -16,7 +16,7 @@ import {
 } from "../../alerts/evaluator.js";
 import { exportPrometheusRules } from "../../alerts/export.js";
 import { formatLabels } from "../../alerts/labels.js";
-import { replay } from "../../alerts/replay.js";
+import { replay, type ReplayResult } from "../../alerts/replay.js";
 import { formatChange } from "../../alerts/template.js";
 import {
   loadRuleFile,
@@ -501,7 +501,13 @@ async function runReplay(flags: {
       },
     });
     bar.stop();
+    const failure = replayFailure(result, rules.rules.length, store);
+    // A replay that could not ask the store says so and exits 1: an empty
+    // list must never read as "nothing would have fired".
+    if (failure !== undefined) process.exitCode = 1;
     if (flags.json) {
+      if (failure !== undefined)
+        process.stderr.write(`td-monitor: ${failure}\n`);
       printJson({
         ...result,
         episodes: result.episodes.map((e) => ({
@@ -513,8 +519,13 @@ async function runReplay(flags: {
       });
       return;
     }
-    for (const { error } of result.errors)
-      process.stderr.write(`td-monitor: ${error}\n`);
+    if (failure !== undefined) {
+      if (result.storeUnavailable === undefined)
+        for (const { error } of result.errors)
+          process.stderr.write(`td-monitor: ${error}\n`);
+      process.stderr.write(`td-monitor: ${failure}\n`);
+      if (result.episodes.length === 0) return;
+    }
     if (result.episodes.length === 0) {
       process.stdout.write(
         `no rule would have fired between ${iso(sinceMillis)} and ${iso(untilMillis)}\n`,
@@ -549,6 +560,26 @@ async function runReplay(flags: {
     bar.stop();
     await store.close();
   }
+}
+
+/** One line saying why a replay is incomplete, or undefined when it is not. */
+function replayFailure(
+  result: ReplayResult,
+  rules: number,
+  store: MetricStore,
+): string | undefined {
+  const notReplayed = rules - result.rulesReplayed;
+  if (notReplayed === 0) return undefined;
+  const unavailable = result.storeUnavailable;
+  const summary = `${notReplayed} of ${plural(rules, "rule")} not replayed`;
+  if (unavailable !== undefined)
+    return `replay failed: cannot query ${unavailable.store}: ${unavailable.error} (${summary})`;
+  return `replay incomplete: ${summary} against ${store.description}`;
+}
+
+/** "1 rule", "2 rules". */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /**
