@@ -11,10 +11,18 @@ export function useColour(
   return stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
 }
 
-/** ANSI styles that are no-ops when colour is off. */
+// Every styled piece styles() made, so table() tells our colours from an
+// escape an app smuggled into a label (which it shows escaped instead).
+const styledPieces = new Set<string>();
+
+/** ANSI styles that are no-ops when colour is off; the text is made printable first. */
 export function styles(colour: boolean) {
-  const wrap = (code: string) => (text: string) =>
-    colour ? `\u001b[${code}m${text}\u001b[0m` : text;
+  const wrap = (code: string) => (text: string) => {
+    if (!colour) return printable(text);
+    const piece = `\u001b[${code}m${printable(text)}\u001b[0m`;
+    styledPieces.add(piece);
+    return piece;
+  };
   return {
     bold: wrap("1"),
     dim: wrap("2"),
@@ -83,8 +91,50 @@ export function number(value: number): string {
   return String(Number(value.toPrecision(4)));
 }
 
-/** Lines of columns padded to the widest cell. */
+// C0 controls, DEL and C1 controls: what a terminal acts on rather than shows.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex
+const STYLED_PIECE = /\u001b\[\d+m[^\u001b]*\u001b\[0m/g;
+
+/**
+ * Text an app sent (a label, a mountpoint) made safe for a terminal: each
+ * control character is shown as an escape (`\n`, `\x1b`) instead of being
+ * acted on, so a `service.name` cannot colour, move the cursor or break a
+ * table row.
+ *
+ * @example printable("evil\u001b[31m\n") // "evil\\x1b[31m\\n"
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\t") return "\\t";
+    if (c === "\r") return "\\r";
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
+/** A cell made printable, keeping only the styled pieces styles() made. */
+function printableCell(cell: string): string {
+  let out = "";
+  let at = 0;
+  for (const match of cell.matchAll(STYLED_PIECE)) {
+    if (!styledPieces.has(match[0])) continue;
+    out += printable(cell.slice(at, match.index)) + match[0];
+    at = match.index + match[0].length;
+  }
+  return out + printable(cell.slice(at));
+}
+
+/**
+ * Lines of columns padded to the widest cell. Every cell is made printable
+ * here, so whatever a command puts in a table cannot drive the terminal.
+ */
 export function table(rows: readonly (readonly string[])[]): string {
+  return alignColumns(rows.map((row) => row.map(printableCell)));
+}
+
+function alignColumns(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach(

@@ -175,6 +175,42 @@ describe.each(stores)("td-monitor stats via the %s store", (_, store) => {
   });
 });
 
+describe("td-monitor stats on what apps send", () => {
+  it("prints a service.name's escape sequence and newline escaped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "td-cli-stats-evil-"));
+    try {
+      const db = EmbeddedDatabase.open(dir);
+      loadEmbedded(db, [
+        {
+          kind: "gauge",
+          metric: "td.queue.length",
+          labels: {
+            "service.name": "evil\u001b[31mRED\n...",
+            "td.queue.name": "q",
+          },
+          temporality: "unspecified",
+          values: [1, 2, 3, 4, 5, 6, 7],
+        },
+      ]);
+      db.close();
+      const text = await stats([
+        "td.queue.length",
+        ...range,
+        "--by",
+        "service.name",
+        "--store",
+        `embedded:${dir}`,
+      ]);
+      // eslint-disable-next-line no-control-regex
+      expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+      expect(text).toContain("service.name=evil\\x1b[31mRED\\n...");
+      expect(text.trimEnd().split("\n")).toHaveLength(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("td-monitor stats on bad input", () => {
   it.each([
     [["api_latncy"], /unknown metric "api_latncy"; did you mean api_latency/],
