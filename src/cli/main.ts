@@ -3,7 +3,7 @@
  * `td-monitor`: the command line. Each command lives in `commands/` and is
  * thin: parse, call the library, print.
  */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { DiagConsoleLogger, DiagLogLevel, diag } from "@opentelemetry/api";
 import { UsageError } from "./errors.js";
 import * as alerts from "./commands/alerts.js";
@@ -19,6 +19,9 @@ const program = new Command("td-monitor")
   )
   .option("-v, --verbose", "log more, and print stack traces on failure")
   .showHelpAfterError()
+  // Commander's own failures (a missing argument) reach the handler below,
+  // so that --json answers them too; it has printed them already.
+  .exitOverride()
   .hook("preAction", (command) => {
     const verbose = command.optsWithGlobals().verbose === true;
     diag.setLogger(new DiagConsoleLogger(), {
@@ -42,9 +45,38 @@ function verboseRequested(): boolean {
   return process.argv.includes("--verbose") || process.argv.includes("-v");
 }
 
+/**
+ * The failure as JSON for `--json`: a script reading stdout gets an answer
+ * either way. `kind` is the class of the underlying error (UsageError,
+ * UnknownMetricError, StoreUnavailableError…), the same for every command.
+ */
+function printJsonError(error: unknown): void {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const kind =
+    cause instanceof Error
+      ? cause.name
+      : error instanceof Error
+        ? error.name
+        : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  process.stdout.write(`${JSON.stringify({ error: { message, kind } })}\n`);
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  const json = process.argv.includes("--json");
+  if (error instanceof CommanderError) {
+    if (json && error.exitCode !== 0) printJsonError(error);
+    process.exitCode = error.exitCode;
+  } else {
+    if (json) printJsonError(error);
+    reportError(error);
+    process.exitCode = 1;
+  }
+}
+
+function reportError(error: unknown): void {
   // A usage error is the whole story; anything else is a fault worth a trace.
   if (verboseRequested() || !(error instanceof Error)) console.error(error);
   else if (error instanceof UsageError)
@@ -53,5 +85,4 @@ try {
     console.error(
       `td-monitor: ${error.message} (run with --verbose for details)`,
     );
-  process.exitCode = 1;
 }
