@@ -8,6 +8,7 @@ import { DiagConsoleLogger, DiagLogLevel, diag } from "@opentelemetry/api";
 import { UsageError } from "./errors.js";
 import * as alerts from "./commands/alerts.js";
 import * as collector from "./commands/collector.js";
+import * as metrics from "./commands/metrics.js";
 import * as report from "./commands/report.js";
 import * as retention from "./commands/retention.js";
 import * as stats from "./commands/stats.js";
@@ -34,6 +35,7 @@ const program = new Command("td-monitor")
 const commandModules: Array<{ register(program: Command): void }> = [
   alerts,
   collector,
+  metrics,
   report,
   retention,
   stats,
