@@ -4,7 +4,14 @@
  * on a metric the project does not emit fails to load.
  */
 import { readFile } from "node:fs/promises";
-import { LineCounter, parseDocument, isNode, type Node } from "yaml";
+import {
+  LineCounter,
+  parseDocument,
+  isMap,
+  isNode,
+  isScalar,
+  type Node,
+} from "yaml";
 import { z } from "zod";
 import { findMetric } from "../metrics/catalog.js";
 import {
@@ -13,6 +20,7 @@ import {
   type Statistic,
 } from "../query/model.js";
 import { parseDurationSeconds } from "./duration.js";
+import { templateProblems } from "./template.js";
 
 /** Alert severities, least severe first. */
 export const SEVERITIES = ["info", "warning", "critical"] as const;
@@ -107,7 +115,21 @@ export interface RuleFile {
   readonly rules: readonly Rule[];
 }
 
-/** A rule file that does not validate: says which file, where, and what is allowed. */
+/** One thing wrong in a rule file, and where. */
+export interface RuleFileProblem {
+  readonly line: number;
+  readonly column: number;
+  /** The field's path, e.g. `rules[3].severity`. */
+  readonly field?: string;
+  readonly message: string;
+}
+
+/**
+ * A rule file that does not validate: says which file, where, and what is
+ * allowed. The message has one `file:line:column: field: …` line per
+ * problem (at most {@link MAX_REPORTED_PROBLEMS}); `line`, `column` and
+ * `field` are the first problem's.
+ */
 export class RuleFileError extends Error {
   constructor(
     message: string,
@@ -115,11 +137,15 @@ export class RuleFileError extends Error {
     readonly line?: number,
     readonly column?: number,
     readonly field?: string,
+    readonly problems: readonly RuleFileProblem[] = [],
   ) {
     super(message);
     this.name = "RuleFileError";
   }
 }
+
+/** How many problems of one rule file are reported; the rest are counted. */
+export const MAX_REPORTED_PROBLEMS = 20;
 
 const duration = z
   .string()
@@ -132,8 +158,35 @@ const severity = z.enum(SEVERITIES, {
 });
 
 const FILTER = /^([A-Za-z_][\w.]*)\s*(=~|!~|!=|=)\s*(.*)$/;
-const filter = z.string().regex(FILTER, {
-  error: 'expected "key=value", "key!=value", "key=~regex" or "key!~regex"',
+const filter = z
+  .string()
+  .regex(FILTER, {
+    error: 'expected "key=value", "key!=value", "key=~regex" or "key!~regex"',
+  })
+  .superRefine((text, context) => {
+    const match = FILTER.exec(text);
+    const [, , op, value = ""] = match ?? [];
+    if (op !== "=~" && op !== "!~") return;
+    // Compiled as the embedded store compiles it; without this a bad regex
+    // loaded fine and failed every evaluation, firing AlertEvaluatorFailing.
+    try {
+      new RegExp(`^(?:${value.trim()})$`, "u");
+    } catch (error) {
+      context.addIssue({
+        code: "custom",
+        message: `invalid regex "${value.trim()}": ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /, "")}`,
+        params: { index: text.length - value.length },
+      });
+    }
+  });
+
+const message = z.string().superRefine((text, context) => {
+  for (const problem of templateProblems(text))
+    context.addIssue({
+      code: "custom",
+      message: problem.message,
+      params: { index: problem.index },
+    });
 });
 
 const QUANTILE = /^p(\d{1,2}(?:\.\d+)?)$/;
@@ -192,7 +245,7 @@ const ruleSchema = z.strictObject({
       error: "expected one of ok, alerting, keep-state",
     })
     .optional(),
-  message: z.string().optional(),
+  message: message.optional(),
   runbook: z.url({ error: "expected a URL" }).optional(),
   receivers: z.array(z.string()).optional(),
   labels: z.record(z.string(), z.string()).optional(),
@@ -237,10 +290,13 @@ const fileSchema = z.strictObject({
     .optional(),
   receivers: z.array(receiverSchema).optional(),
   evaluator_receivers: z.array(z.string()).optional(),
-  rules: z.array(ruleSchema),
+  // Each rule is checked on its own, so that every rule's problems are found.
+  rules: z.array(z.unknown(), { error: "expected a list of rules" }),
 });
 
-type RawFile = z.infer<typeof fileSchema>;
+type RawFile = Omit<z.infer<typeof fileSchema>, "rules"> & {
+  rules: RawRule[];
+};
 type RawRule = z.infer<typeof ruleSchema>;
 type Path = ReadonlyArray<string | number>;
 
@@ -251,6 +307,20 @@ class FieldError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** Problems found so far, by path; normalising goes on past each one. */
+type Problems = FieldError[];
+
+/** Runs `work`, recording a FieldError it throws instead of stopping. */
+function attempt<T>(problems: Problems, work: () => T): T | undefined {
+  try {
+    return work();
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    problems.push(error);
+    return undefined;
   }
 }
 
@@ -435,27 +505,31 @@ function toRule(
   index: number,
   file: RawFile,
   receiverNames: Set<string>,
-): Rule {
+  problems: Problems,
+): Rule | undefined {
   const at: Path = ["rules", index];
   const defaults = file.defaults ?? {};
   const receivers = raw.receivers ?? defaults.receivers ?? [];
+  const before = problems.length;
   receivers.forEach((name, i) => {
-    if (!receiverNames.has(name)) {
-      const path =
-        raw.receivers === undefined
-          ? ["defaults", "receivers", i]
-          : [...at, "receivers", i];
-      throw new FieldError(
-        path,
-        `unknown receiver "${name}": expected one of the receivers section (${[...receiverNames].join(", ") || "none declared"})`,
+    // The defaults' unknown receivers are reported once, by normalise.
+    if (!receiverNames.has(name) && raw.receivers !== undefined) {
+      problems.push(
+        new FieldError(
+          [...at, "receivers", i],
+          `unknown receiver "${name}": expected one of the receivers section (${[...receiverNames].join(", ") || "none declared"})`,
+        ),
       );
     }
   });
-  const tiers = toTiers(raw, at);
+  const tiers = attempt(problems, () => toTiers(raw, at));
+  const source = attempt(problems, () => toSource(raw, at));
+  if (tiers === undefined || source === undefined || problems.length > before)
+    return undefined;
   return {
     id: raw.id,
     ...(raw.description === undefined ? {} : { description: raw.description }),
-    source: toSource(raw, at),
+    source,
     windowSeconds: seconds(raw.window ?? defaults.window, 300),
     comparison: raw.condition,
     tiers,
@@ -489,33 +563,51 @@ function toReceiver(
   };
 }
 
-function normalise(raw: RawFile, path: string): RuleFile {
+/**
+ * The rule file from its validated parts; `rules` holds the rules that
+ * passed the schema, by index (the others are already reported).
+ */
+function normalise(
+  raw: Omit<RawFile, "rules">,
+  rawRules: ReadonlyMap<number, RawRule>,
+  path: string,
+  problems: Problems,
+): RuleFile {
   const receivers = (raw.receivers ?? []).map(toReceiver);
   const names = new Set<string>();
   receivers.forEach((r, i) => {
     if (names.has(r.name))
-      throw new FieldError(
-        ["receivers", i, "name"],
-        `duplicate receiver name "${r.name}"`,
+      problems.push(
+        new FieldError(
+          ["receivers", i, "name"],
+          `duplicate receiver name "${r.name}"`,
+        ),
       );
     names.add(r.name);
   });
+  const unknown = (name: string) =>
+    `unknown receiver "${name}": expected one of the receivers section (${[...names].join(", ") || "none declared"})`;
+  (raw.defaults?.receivers ?? []).forEach((name, i) => {
+    if (!names.has(name))
+      problems.push(
+        new FieldError(["defaults", "receivers", i], unknown(name)),
+      );
+  });
   const ids = new Set<string>();
-  const rules = raw.rules.map((rule, i) => {
+  const rules: Rule[] = [];
+  const file = { ...raw, rules: [...rawRules.values()] };
+  for (const [i, rule] of rawRules) {
     if (ids.has(rule.id))
-      throw new FieldError(
-        ["rules", i, "id"],
-        `duplicate rule id "${rule.id}"`,
+      problems.push(
+        new FieldError(["rules", i, "id"], `duplicate rule id "${rule.id}"`),
       );
     ids.add(rule.id);
-    return toRule(rule, i, raw, names);
-  });
+    const normalised = toRule(rule, i, file, names, problems);
+    if (normalised !== undefined) rules.push(normalised);
+  }
   (raw.evaluator_receivers ?? []).forEach((name, i) => {
     if (!names.has(name))
-      throw new FieldError(
-        ["evaluator_receivers", i],
-        `unknown receiver "${name}"`,
-      );
+      problems.push(new FieldError(["evaluator_receivers", i], unknown(name)));
   });
   return {
     path,
@@ -545,32 +637,120 @@ function locate(
   return { node, field: formatPath(path) || "(file)" };
 }
 
+/** Every field name a rule file may hold, to suggest one for a misspelling. */
+const FIELD_NAMES = [
+  ...new Set(
+    [fileSchema, ruleSchema, receiverSchema, tier].flatMap((schema) =>
+      Object.keys(schema.shape),
+    ),
+  ),
+];
+
+/** Edit distance of two short strings. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j += 1)
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+function unknownField(key: string): string {
+  const near = FIELD_NAMES.find((name) => distance(key, name) <= 2);
+  return near === undefined
+    ? "unknown field (see docs/alerts.md for the fields)"
+    : `unknown field; did you mean "${near}"?`;
+}
+
+/** The key of `key` in the map at `path`: where an unknown field is written. */
+function locateKey(root: Node | null, path: Path, key: string): Node | null {
+  const { node } = locate(root, path);
+  if (!isMap(node)) return node;
+  for (const pair of node.items)
+    if (isScalar(pair.key) && pair.key.value === key) return pair.key;
+  return node;
+}
+
+/**
+ * The source offset of character `index` of a string scalar, when the
+ * source holds the string as written (plain, or quoted without escapes or
+ * line breaks); else the scalar's start.
+ */
+function offsetInside(text: string, node: Node | null, index: number): number {
+  const [start = 0, end = start] = node?.range ?? [];
+  if (!isScalar(node) || typeof node.value !== "string") return start;
+  const source = text.slice(start, end);
+  if (source === node.value) return start + index;
+  const quoted = source.slice(1, -1);
+  const quotes = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE";
+  return quotes && quoted === node.value ? start + 1 + index : start;
+}
+
 function formatPath(path: Path): string {
   return path
     .map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`))
     .join("");
 }
 
+/** A problem found by the schema, with where it points. */
+interface Located {
+  readonly node: Node | null;
+  readonly offset?: number;
+  readonly field: string;
+  readonly message: string;
+}
+
+function fromIssue(
+  issue: z.core.$ZodIssue,
+  prefix: Path,
+  root: Node | null,
+  text: string,
+): Located[] {
+  const path = [
+    ...prefix,
+    ...issue.path.filter((p): p is string | number => typeof p !== "symbol"),
+  ];
+  if (issue.code === "unrecognized_keys") {
+    // Each unknown key where it is written, not at the object holding it.
+    return issue.keys.map((key) => ({
+      node: locateKey(root, path, key),
+      field: formatPath([...path, key]),
+      message: unknownField(key),
+    }));
+  }
+  const { node, field } = locate(root, path);
+  const index =
+    issue.code === "custom" && typeof issue.params?.["index"] === "number"
+      ? (issue.params["index"] as number)
+      : undefined;
+  return [
+    {
+      node,
+      ...(index === undefined
+        ? {}
+        : { offset: offsetInside(text, node, index) }),
+      field,
+      message: issue.message,
+    },
+  ];
+}
+
 /**
- * Parses and validates a rule file's text.
+ * Parses and validates a rule file's text, reporting every problem found
+ * (up to {@link MAX_REPORTED_PROBLEMS}), each with its own position.
  *
- * @throws RuleFileError naming the file, line, column and field
+ * @throws RuleFileError naming the file, line, column and field of each
  */
 export function parseRuleFile(text: string, path: string): RuleFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const fail = (message: string, node: Node | null, field?: string): never => {
-    const offset = node?.range?.[0] ?? 0;
-    const { line, col } = lineCounter.linePos(offset);
-    const where = field === undefined ? "" : ` ${field}:`;
-    throw new RuleFileError(
-      `${path}:${line}:${col}:${where} ${message}`,
-      path,
-      line,
-      col,
-      field,
-    );
-  };
   const yamlError = doc.errors[0];
   if (yamlError !== undefined) {
     const { line, col } = lineCounter.linePos(yamlError.pos[0]);
@@ -581,22 +761,68 @@ export function parseRuleFile(text: string, path: string): RuleFile {
       col,
     );
   }
-  const parsed = fileSchema.safeParse(doc.toJS());
+  const root = doc.contents;
+  const found: Located[] = [];
+  const js: unknown = doc.toJS();
+  const parsed = fileSchema.safeParse(js);
+  const rawRules = new Map<number, RawRule>();
+  const list: unknown = (js as { rules?: unknown } | null)?.rules;
+  if (Array.isArray(list)) {
+    list.forEach((item: unknown, i) => {
+      const rule = ruleSchema.safeParse(item);
+      if (rule.success) rawRules.set(i, rule.data);
+      else
+        for (const issue of rule.error.issues)
+          found.push(...fromIssue(issue, ["rules", i], root, text));
+    });
+  }
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const issuePath = (issue?.path ?? []).filter(
-      (p): p is string | number => typeof p !== "symbol",
+    for (const issue of parsed.error.issues)
+      found.unshift(...fromIssue(issue, [], root, text));
+  }
+  let result: RuleFile | undefined;
+  if (parsed.success) {
+    const problems: Problems = [];
+    result = normalise(parsed.data, rawRules, path, problems);
+    for (const problem of problems) {
+      const { node, field } = locate(root, problem.path);
+      found.push({ node, field, message: problem.message });
+    }
+  }
+  if (found.length === 0 && result !== undefined) return result;
+  throw ruleFileError(found, path, lineCounter);
+}
+
+function ruleFileError(
+  found: readonly Located[],
+  path: string,
+  lineCounter: LineCounter,
+): RuleFileError {
+  const problems: RuleFileProblem[] = found
+    .map((f) => {
+      const { line, col } = lineCounter.linePos(
+        f.offset ?? f.node?.range?.[0] ?? 0,
+      );
+      return { line, column: col, field: f.field, message: f.message };
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column);
+  const shown = problems.slice(0, MAX_REPORTED_PROBLEMS);
+  const lines = shown.map(
+    (p) => `${path}:${p.line}:${p.column}: ${p.field}: ${p.message}`,
+  );
+  if (problems.length > shown.length)
+    lines.push(
+      `${path}: ${problems.length - shown.length} more problems not shown`,
     );
-    const { node, field } = locate(doc.contents, issuePath);
-    return fail(issue?.message ?? "invalid", node, field);
-  }
-  try {
-    return normalise(parsed.data, path);
-  } catch (error) {
-    if (!(error instanceof FieldError)) throw error;
-    const { node, field } = locate(doc.contents, error.path);
-    return fail(error.message, node, field);
-  }
+  const first = shown[0];
+  return new RuleFileError(
+    lines.join("\n"),
+    path,
+    first?.line,
+    first?.column,
+    first?.field,
+    shown,
+  );
 }
 
 /** Reads, parses and validates a rule file. */

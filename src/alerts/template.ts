@@ -56,6 +56,64 @@ const FORMATS: Record<string, (value: number) => string> = {
 /** The names a template may pipe a number through. */
 export const TEMPLATE_FORMATS = Object.keys(FORMATS);
 
+const NAMES = ["value", "threshold", "severity", "rule"];
+const INSIDE = /^\s*([\w.]+)\s*(?:\|\s*(\w+)\s*)?$/;
+
+/** What is wrong at a character of a template. */
+export interface TemplateProblem {
+  /** The index in the template where the problem starts. */
+  readonly index: number;
+  readonly message: string;
+}
+
+/**
+ * Every placeholder of a template that {@link renderMessage} would not fill
+ * as meant: an unclosed `{{`, an unknown name, an unknown format. Rule files
+ * are checked with it on load, since a bad template is otherwise seen only
+ * in a notification.
+ *
+ * @example templateProblems("{{ value | nosuch }}") // [{ index: 0, message: 'unknown format "nosuch" …' }]
+ */
+export function templateProblems(template: string): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  let from = 0;
+  for (;;) {
+    const open = template.indexOf("{{", from);
+    if (open < 0) return problems;
+    const close = template.indexOf("}}", open + 2);
+    const next = template.indexOf("{{", open + 2);
+    if (close < 0 || (next >= 0 && next < close)) {
+      problems.push({
+        index: open,
+        message: 'unclosed "{{": expected "}}" after the name',
+      });
+      if (next < 0) return problems;
+      from = next;
+      continue;
+    }
+    const inside = template.slice(open + 2, close);
+    const match = INSIDE.exec(inside);
+    const [, name = "", format] = match ?? [];
+    if (match === null) {
+      problems.push({
+        index: open,
+        message: `"{{${inside}}}" is not a placeholder: expected {{ name }} or {{ name | format }}`,
+      });
+    } else if (!NAMES.includes(name) && !/^labels\../.test(name)) {
+      problems.push({
+        index: open,
+        message: `unknown name "${name}": expected ${NAMES.join(", ")} or labels.<key>`,
+      });
+    } else if (format !== undefined && FORMATS[format] === undefined) {
+      problems.push({
+        index: open,
+        message: `unknown format "${format}": expected ${TEMPLATE_FORMATS.join(", ")}`,
+      });
+    }
+    from = close + 2;
+  }
+}
+
 /** Fills a message template; unknown placeholders are left as written. */
 export function renderMessage(template: string, data: TemplateData): string {
   return template.replace(

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { findMetric } from "../../src/metrics/catalog.js";
 import {
   loadRuleFile,
+  MAX_REPORTED_PROBLEMS,
   parseRuleFile,
   RuleFileError,
 } from "../../src/alerts/rule.js";
@@ -114,7 +115,8 @@ describe("rule file errors name the file, line, column and field", () => {
     [
       "an unknown field",
       BASE + "    treshold: 3\n",
-      'r.yaml:2:5: rules[0]: Unrecognized key: "treshold"',
+      // Regression: reported at the rule (2:5), not at the key.
+      'r.yaml:6:5: rules[0].treshold: unknown field; did you mean "threshold"?',
     ],
     [
       "a missing condition",
@@ -140,10 +142,94 @@ describe("rule file errors name the file, line, column and field", () => {
       'r.yaml:6:17: rules[0].receivers[0]: unknown receiver "pager"',
     ],
     ["a YAML syntax error", "rules:\n  - id: [\n", "r.yaml:3:1:"],
+    // Regression: a bad regex loaded and failed every evaluation.
+    [
+      "a regex that does not compile",
+      BASE + '    filters: ["a=~("]\n',
+      'r.yaml:6:19: rules[0].filters[0]: invalid regex "(":',
+    ],
+    [
+      "a bad regex in a denominator",
+      BASE + '    denominator: { filters: ["b!~[z-a]"] }\n',
+      'r.yaml:6:34: rules[0].denominator.filters[0]: invalid regex "[z-a]":',
+    ],
+    // Regression: bad templates were accepted and showed up in notifications.
+    [
+      "an unknown format in a template",
+      BASE + '    message: "CPU {{ value | nosuch }}"\n',
+      'r.yaml:6:19: rules[0].message: unknown format "nosuch": expected percent, seconds, bytes',
+    ],
+    [
+      "an unclosed placeholder",
+      BASE + "    message: CPU {{ labels.x\n",
+      'r.yaml:6:18: rules[0].message: unclosed "{{"',
+    ],
+    [
+      "an unknown name in a template",
+      BASE + "    message: CPU {{ valeu }}\n",
+      'r.yaml:6:18: rules[0].message: unknown name "valeu": expected value, threshold, severity, rule or labels.<key>',
+    ],
   ])("%s", (_name, text, expected) => {
     const error = errorOf(text);
     expect(error.message).toContain(expected);
     expect(error.file).toBe("r.yaml");
+  });
+
+  // Regression: a file with four bad fields reported only the first.
+  it("reports every problem, each at its own position", () => {
+    const error = errorOf(
+      `rules:
+  - id: A
+    metric: cpu
+    condition: ">"
+    threshold: 0.9
+    severity: urgent
+    filters: ["a=~("]
+  - id: B
+    metric: cpu_temp
+    condition: ">"
+    threshold: 1
+    message: "{{ value | nosuch }} {{ labels.x"
+    treshold: 3
+`,
+    );
+    expect(error.message.split("\n")).toEqual([
+      "r.yaml:6:15: rules[0].severity: expected one of info, warning, critical",
+      'r.yaml:7:19: rules[0].filters[0]: invalid regex "(": Unterminated group',
+      'r.yaml:12:15: rules[1].message: unknown format "nosuch": expected percent, seconds, bytes',
+      'r.yaml:12:36: rules[1].message: unclosed "{{": expected "}}" after the name',
+      'r.yaml:13:5: rules[1].treshold: unknown field; did you mean "threshold"?',
+    ]);
+    expect(error.problems).toHaveLength(5);
+    expect([error.line, error.column, error.field]).toEqual([
+      6,
+      15,
+      "rules[0].severity",
+    ]);
+  });
+
+  it("reports problems found after the schema in every rule", () => {
+    const error = errorOf(
+      BASE +
+        "    receivers: [pager]\n" +
+        BASE.replace("rules:\n", "").replace("metric: cpu", "metric: nope"),
+    );
+    expect(error.message.split("\n")).toEqual([
+      'r.yaml:6:17: rules[0].receivers[0]: unknown receiver "pager": expected one of the receivers section (none declared)',
+      'r.yaml:7:9: rules[1].id: duplicate rule id "CpuHigh"',
+      'r.yaml:8:13: rules[1].metric: unknown metric "nope": expected a catalog metric (an OpenTelemetry name, Prometheus name or alias)',
+    ]);
+  });
+
+  it(`reports at most ${MAX_REPORTED_PROBLEMS} problems and counts the rest`, () => {
+    const rules = Array.from(
+      { length: 25 },
+      (_, i) =>
+        `  - { id: R${i}, metric: cpu, condition: ">", threshold: 1, severity: x }\n`,
+    ).join("");
+    const lines = errorOf(`rules:\n${rules}`).message.split("\n");
+    expect(lines).toHaveLength(MAX_REPORTED_PROBLEMS + 1);
+    expect(lines.at(-1)).toBe("r.yaml: 5 more problems not shown");
   });
 
   it("accepts a raw PromQL rule", () => {
