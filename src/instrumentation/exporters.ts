@@ -27,6 +27,11 @@ export interface Readers {
    * @returns how many exports were abandoned
    */
   abortExports(): number;
+  /**
+   * For the export at exit: a collector that cannot be reached (refused, no
+   * route) is tried once more, not retried with backoff until the bound.
+   */
+  beginFinalFlush(): void;
   /** Closes what the readers opened beside themselves (the Prometheus server). */
   close(): Promise<void>;
 }
@@ -42,11 +47,13 @@ export function buildReaders(
   const readers: IMetricReader[] = [];
   const closers: Array<() => Promise<void>> = [];
   const aborts: Array<() => number> = [];
+  const finalFlushes: Array<() => void> = [];
   for (const name of config.exporters) {
     if (name === "otlp") {
-      const { exporter, abort } = createOtlpExporter(config.otlp);
-      readers.push(periodicReader(exporter, config));
-      aborts.push(abort);
+      const otlp = createOtlpExporter(config.otlp);
+      readers.push(periodicReader(otlp.exporter, config));
+      aborts.push(otlp.abort);
+      finalFlushes.push(otlp.beginFinalFlush);
     } else if (name === "console") {
       readers.push(periodicReader(new ConsoleMetricExporter(), config));
     } else {
@@ -58,6 +65,9 @@ export function buildReaders(
   return {
     readers,
     abortExports: () => aborts.reduce((sum, abort) => sum + abort(), 0),
+    beginFinalFlush: () => {
+      for (const begin of finalFlushes) begin();
+    },
     close: async () => {
       await Promise.all(closers.map((close) => close()));
     },

@@ -11,6 +11,12 @@
  * exponential backoff and jitter, `Retry-After` honoured, within the export
  * timeout) on unreferenced timers, and `abort()` settles every export at once.
  *
+ * At exit, `beginFinalFlush()` gives up retrying a collector that cannot be
+ * reached (connection refused, no such host or route): that will not heal
+ * within the seconds left, and backing off only held the app until the
+ * shutdown bound. A failed export says why, once in a while, naming the
+ * endpoint: the SDK's own line only says that the export timed out.
+ *
  * @see https://opentelemetry.io/docs/specs/otlp/#otlphttp-throttling
  */
 import http from "node:http";
@@ -28,6 +34,7 @@ import type { PushMetricExporter } from "@opentelemetry/sdk-metrics";
 import { METER_NAME, METER_VERSION } from "../metrics/views.js";
 import { redactUrl, type OtlpConfig, type OtlpTls } from "./config.js";
 import { loadPackage } from "./load.js";
+import { REPEAT_QUIET_MILLIS } from "./logger.js";
 
 /** An OTLP exporter whose exports can be abandoned. */
 export interface OtlpExporter {
@@ -37,6 +44,11 @@ export interface OtlpExporter {
    * @returns how many exports were abandoned
    */
   abort(): number;
+  /**
+   * For the export at exit: a collector that cannot be reached is not
+   * retried any more, and retries waiting for their backoff are made now.
+   */
+  beginFinalFlush(): void;
 }
 
 // The SDK's own exporter allows as many exports in flight.
@@ -96,6 +108,7 @@ export function createOtlpExporter(otlp: OtlpConfig): OtlpExporter {
   return {
     exporter: new OTLPMetricExporterBase(delegate, { temporalityPreference }),
     abort: () => transport.abort(),
+    beginFinalFlush: () => transport.beginFinalFlush(),
   };
 }
 
@@ -117,6 +130,15 @@ const RETRYABLE_NETWORK_ERRORS = new Set([
   "ENETUNREACH",
   "EHOSTUNREACH",
 ]);
+// Errors that a retry within the seconds left at exit will not cure.
+const UNREACHABLE_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+]);
+// Distinct failure lines remembered at most; beyond, the memory starts afresh.
+const MAX_REMEMBERED_FAILURES = 50;
 
 interface TransportOptions {
   readonly url: string;
@@ -124,6 +146,8 @@ interface TransportOptions {
   readonly gzip: boolean;
   readonly tls: OtlpTls;
   readonly newError: (message: string, code: number, data: string) => Error;
+  /** The clock of the failure warnings' quiet time (replaceable for tests). */
+  readonly now?: () => number;
 }
 
 /**
@@ -137,7 +161,12 @@ export class OtlpHttpTransport implements IExporterTransport {
   private readonly agent: http.Agent;
   // What `abort()` must settle: requests on the wire and retries waiting.
   private readonly pending = new Set<() => void>();
+  // Retries waiting for their backoff, to be made at once at exit.
+  private readonly waiting = new Set<() => void>();
   private aborted = false;
+  private final = false;
+  // When each failure line was last logged.
+  private readonly warned = new Map<string, number>();
 
   constructor(private readonly options: TransportOptions) {
     const secure = new URL(options.url).protocol === "https:";
@@ -153,6 +182,7 @@ export class OtlpHttpTransport implements IExporterTransport {
     let response = await this.post(data, timeoutMillis);
     for (let retries = MAX_RETRIES; retries > 0; retries--) {
       if (response.status !== "retryable") return response;
+      if (this.final && unreachable(response)) return response;
       const jittered = backoffMillis * (1 + JITTER * (2 * Math.random() - 1));
       backoffMillis *= BACKOFF_MULTIPLIER;
       const waitMillis = Math.max(
@@ -170,6 +200,11 @@ export class OtlpHttpTransport implements IExporterTransport {
     this.agent.destroy();
   }
 
+  beginFinalFlush(): void {
+    this.final = true;
+    for (const wake of [...this.waiting]) wake();
+  }
+
   abort(): number {
     this.aborted = true;
     const count = this.pending.size;
@@ -178,21 +213,47 @@ export class OtlpHttpTransport implements IExporterTransport {
     return count;
   }
 
-  /** Resolves true after `millis`, or false as soon as exports are aborted. */
+  /**
+   * Resolves true after `millis` (at once when the final flush begins), or
+   * false as soon as exports are aborted.
+   */
   private pause(millis: number): Promise<boolean> {
     if (this.aborted) return Promise.resolve(false);
+    if (this.final) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const wake = (): void => {
-        this.pending.delete(wake);
+      const end = (retry: boolean): void => {
+        this.pending.delete(cancel);
+        this.waiting.delete(hurry);
         clearTimeout(timer);
-        resolve(false);
+        resolve(retry);
       };
-      const timer = setTimeout(() => {
-        this.pending.delete(wake);
-        resolve(true);
-      }, millis).unref();
-      this.pending.add(wake);
+      const cancel = (): void => end(false);
+      const hurry = (): void => end(true);
+      const timer = setTimeout(hurry, millis).unref();
+      this.pending.add(cancel);
+      this.waiting.add(hurry);
     });
+  }
+
+  /**
+   * One warning naming the endpoint and the cause, at most once per
+   * REPEAT_QUIET_MILLIS for the same cause: a collector that stays down
+   * costs a line now and then, not one per export.
+   */
+  private warnFailure(response: ExportResponse, timeoutMillis: number): void {
+    if (response.status === "success" || this.aborted) return;
+    const cause = failureCause(response, timeoutMillis);
+    const message = this.final
+      ? `td-monitoring: the last metrics export at exit to ` +
+        `${redactUrl(this.options.url)} failed: ${cause}; its metrics are lost`
+      : `td-monitoring: metrics export to ${redactUrl(this.options.url)} ` +
+        `failed: ${cause}${unreachable(response) ? "; is the collector running?" : ""}`;
+    const now = (this.options.now ?? Date.now)();
+    const last = this.warned.get(message);
+    if (last !== undefined && now - last < REPEAT_QUIET_MILLIS) return;
+    if (this.warned.size >= MAX_REMEMBERED_FAILURES) this.warned.clear();
+    this.warned.set(message, now);
+    diag.warn(message);
   }
 
   private async post(
@@ -207,6 +268,7 @@ export class OtlpHttpTransport implements IExporterTransport {
         if (settled) return;
         settled = true;
         this.pending.delete(onAbort);
+        this.warnFailure(response, timeoutMillis);
         resolve(response);
       };
       const headers = { ...this.options.headers };
@@ -225,7 +287,12 @@ export class OtlpHttpTransport implements IExporterTransport {
       request.on("socket", (socket) => socket.unref());
       request.setTimeout(timeoutMillis, () => {
         request.destroy();
-        settle({ status: "retryable", error: new Error("Request timed out") });
+        settle({
+          status: "retryable",
+          error: Object.assign(new Error("Request timed out"), {
+            code: "ETIMEDOUT",
+          }),
+        });
       });
       request.on("error", (error: NodeJS.ErrnoException) => {
         settle(
@@ -267,6 +334,11 @@ export class OtlpHttpTransport implements IExporterTransport {
         settle({
           status: "retryable",
           retryInMillis: retryAfterMillis(response.headers["retry-after"]),
+          error: this.options.newError(
+            response.statusMessage ?? "",
+            status,
+            "",
+          ),
         });
       } else {
         const text = Buffer.concat(chunks).toString();
@@ -281,6 +353,32 @@ export class OtlpHttpTransport implements IExporterTransport {
       }
     });
   }
+}
+
+function errorCode(response: ExportResponse): string | undefined {
+  if (response.status === "success") return undefined;
+  const error = response.error as NodeJS.ErrnoException | undefined;
+  return typeof error?.code === "string" ? error.code : undefined;
+}
+
+function unreachable(response: ExportResponse): boolean {
+  return UNREACHABLE_ERRORS.has(errorCode(response) ?? "");
+}
+
+/** Why an export failed, in words: refused, timed out, an HTTP status. */
+function failureCause(response: ExportResponse, timeoutMillis: number): string {
+  const code = errorCode(response);
+  if (code === "ECONNREFUSED") return "connection refused (ECONNREFUSED)";
+  if (code === "ETIMEDOUT") {
+    return `no response within ${Math.round(timeoutMillis)} ms (timed out)`;
+  }
+  if (response.status === "success") return "no error";
+  const error = response.error as
+    { code?: unknown; message?: string } | undefined;
+  if (typeof error?.code === "number") {
+    return `HTTP ${error.code}${error.message ? ` ${error.message}` : ""}`;
+  }
+  return error?.message || "unknown error";
 }
 
 function gzipped(data: Uint8Array): Promise<Buffer> {

@@ -52,6 +52,7 @@ export function startMonitoring(config: MonitoringConfig): MonitoringHandle {
   const stop = async (): Promise<void> => {
     stopHttp();
     stopRuntime();
+    readers.beginFinalFlush();
     const timeoutMillis = config.shutdownTimeoutMillis;
     try {
       await withTimeout(

@@ -163,23 +163,61 @@ const SHUTDOWN_BOUND_MILLIS = 5_000;
 const EXIT_MARGIN_MILLIS = 1_500;
 
 // A refused port once held the app up to 8.5 s: the OTLP exporter's retries
-// waited on timers that kept the process alive past the bound.
-describe.each([
-  { collector: "refuses connections", interval: "the default" },
-  { collector: "refuses connections", interval: "200 ms" },
-  { collector: "accepts and never answers", interval: "the default" },
-  { collector: "accepts and never answers", interval: "200 ms" },
-])(
-  "an app that closes its server on SIGINT, when the collector $collector, at $interval interval",
-  ({ collector, interval }) => {
+// waited on timers that kept the process alive past the bound. Then it held
+// the app the whole 5 s bound, backing off between refusals, and the only
+// line said "metrics export timed out after 1000ms", naming no endpoint.
+describe.each(["the default", "200 ms"])(
+  "an app that closes its server on SIGINT, when the collector refuses connections, at %s interval",
+  (interval) => {
+    it("ends at once, trying the last export once, and says where and why it failed", async () => {
+      const endpoint = await refusedEndpoint();
+      app = await startApp({
+        loader: "--require",
+        app: "close-on-sigint.cjs",
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          ...(interval === "200 ms"
+            ? { OTEL_METRIC_EXPORT_INTERVAL: "200" }
+            : {}),
+        },
+      });
+      expect(await get(app.port, "/")).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+      const signalled = Date.now();
+      app.child.kill("SIGINT");
+      expect(await app.exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalled).toBeLessThan(2_000);
+
+      const lines = app.stderr().split("\n");
+      const url = `${endpoint}/v1/metrics`;
+      expect(lines).not.toContainEqual(expect.stringMatching(/abandoned/));
+      expect(lines).toContain(
+        `td-monitoring: the last metrics export at exit to ${url} failed: ` +
+          `connection refused (ECONNREFUSED); its metrics are lost`,
+      );
+      // While running: one line for about five refused exports.
+      const running = lines.filter((line) =>
+        line.startsWith(`td-monitoring: metrics export to ${url}`),
+      );
+      expect(running).toEqual(
+        interval === "200 ms"
+          ? [
+              `td-monitoring: metrics export to ${url} failed: connection ` +
+                `refused (ECONNREFUSED); is the collector running?`,
+            ]
+          : [],
+      );
+    });
+  },
+);
+
+describe.each(["the default", "200 ms"])(
+  "an app that closes its server on SIGINT, when the collector accepts and never answers, at %s interval",
+  (interval) => {
     it("ends within the shutdown bound, with one warning and no stack trace", async () => {
-      let endpoint: string;
-      if (collector === "refuses connections") {
-        endpoint = await refusedEndpoint();
-      } else {
-        silent = await startSilentServer();
-        endpoint = silent.endpoint;
-      }
+      silent = await startSilentServer();
+      const endpoint = silent.endpoint;
       app = await startApp({
         loader: "--require",
         app: "close-on-sigint.cjs",
