@@ -14,8 +14,13 @@ import {
   type RawSeries,
 } from "../../query/series.js";
 import { resultUnit, validateQuery } from "../../query/statistic.js";
-import type { MetricStore, SeriesInfo } from "../types.js";
+import {
+  StoreUnavailableError,
+  type MetricStore,
+  type SeriesInfo,
+} from "../types.js";
 import { EmbeddedDatabase } from "./database.js";
+import { metricsDir, seriesDatabasePath } from "./paths.js";
 import type {
   HistogramSample,
   NumberSample,
@@ -42,8 +47,12 @@ export class EmbeddedStore implements MetricStore {
    * StoreUnavailableError naming the file when there is none.
    */
   static open(dataDir: string): EmbeddedStore {
-    const db = EmbeddedDatabase.open(dataDir, { readOnly: true });
-    return new EmbeddedStore(db, `embedded:${dataDir}`);
+    try {
+      const db = EmbeddedDatabase.open(dataDir, { readOnly: true });
+      return new EmbeddedStore(db, `embedded:${dataDir}`);
+    } catch (error) {
+      throw explainReadOnlyDirectory(error, dataDir);
+    }
   }
 
   async query(query: Query): Promise<QueryResult> {
@@ -183,4 +192,27 @@ function histogramSeries({
         ? cumulativeHistogramFromDelta(points)
         : points,
   };
+}
+
+// SQLITE_READONLY_DIRECTORY: SQLite's own code for the case below.
+const SQLITE_READONLY_DIRECTORY = 1544;
+
+/**
+ * The open's error, explained when it is the one a reader who may not write
+ * the data directory meets. A WAL database is read through its `-shm` file;
+ * while the collector has the database open that file exists and a reader
+ * needs no write access, but when nobody has it open SQLite must create it,
+ * in the directory. SQLite says "attempt to write a readonly database", which
+ * reads as though we tried to change the data.
+ */
+function explainReadOnlyDirectory(error: unknown, dataDir: string): unknown {
+  if (!(error instanceof StoreUnavailableError)) return error;
+  const cause = error.cause as { errcode?: number } | undefined;
+  if (cause?.errcode !== SQLITE_READONLY_DIRECTORY) return error;
+  const file = seriesDatabasePath(dataDir);
+  return new StoreUnavailableError(
+    `cannot read ${file}: with no collector running, SQLite needs to create ${file}-shm to read the database, which needs write permission on ${metricsDir(dataDir)} (nothing in the data is changed); grant this user write access to that directory, read as the collector's user, or read while the collector runs`,
+    error.store,
+    { cause: error },
+  );
 }
