@@ -1,6 +1,6 @@
 /**
  * Alerts and their history as operators and the manager see them: list,
- * show, resolve by hand, acknowledge, silence. Changes take the evaluator's
+ * show, resolve by hand, acknowledge, silence and unsilence. Changes take the evaluator's
  * lease, so they never interleave with an evaluation.
  *
  * Resolving an alert whose condition still holds closes that alert (resolved
@@ -40,6 +40,21 @@ export class AlertNotFoundError extends Error {
     this.name = "AlertNotFoundError";
   }
 }
+
+/** No silence has the id, or a prefix matches several. */
+export class SilenceNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SilenceNotFoundError";
+  }
+}
+
+/**
+ * The longest silence, 90 days. A silence is for maintenance and known
+ * noise; one meant to last longer is a rule to change (a threshold,
+ * receivers), and a typo such as `9999999d` must not mute alerts for ever.
+ */
+export const MAX_SILENCE_SECONDS = 90 * 86_400;
 
 /** Options of {@link AlertStore}. */
 export interface AlertStoreOptions {
@@ -160,6 +175,10 @@ export class AlertStore {
   ): Promise<Silence> {
     if (Object.keys(matchers).length === 0)
       throw new Error("a silence needs at least one matcher");
+    if (!(durationSeconds > 0 && durationSeconds <= MAX_SILENCE_SECONDS))
+      throw new RangeError(
+        `a silence lasts more than 0 s and at most 90 days (${MAX_SILENCE_SECONDS} s); got ${durationSeconds} s`,
+      );
     return this.change((state, now) => {
       const silence: Silence = {
         id: randomUUID().slice(0, 8),
@@ -180,6 +199,25 @@ export class AlertStore {
     return (await readState(this.alertsDir)).silences.filter(
       (s) => s.startsAtMillis <= now && now < s.endsAtMillis,
     );
+  }
+
+  /** Ends a silence now, by its id or a unique prefix of it; returns it. */
+  async unsilence(id: string): Promise<Silence> {
+    return this.change((state, now) => {
+      const active = state.silences.filter((s) => now < s.endsAtMillis);
+      const matches = active.filter((s) => s.id === id || s.id.startsWith(id));
+      const silence =
+        active.find((s) => s.id === id) ??
+        (matches.length === 1 && id !== "" ? matches[0] : undefined);
+      if (silence === undefined)
+        throw new SilenceNotFoundError(
+          matches.length > 1
+            ? `silence id "${id}" is ambiguous: ${matches.map((s) => s.id).join(", ")}`
+            : `no silence in force with id "${id}" (see alerts silences)`,
+        );
+      state.silences = state.silences.filter((s) => s !== silence);
+      return silence;
+    });
   }
 
   private async change<T>(

@@ -368,6 +368,59 @@ describe("td-monitor alerts", () => {
     expect(json.stderr.split("\n")).toHaveLength(2);
   });
 
+  // Regression: silences could not be listed or removed, `--for 9999999d`
+  // was accepted and `--for 0s` said "is not a duration".
+  it("lists and removes silences, and bounds their duration", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "td-alerts-silences-"));
+    try {
+      const at = ["--data-dir", dir];
+      const created = await cli([
+        "alerts",
+        "silence",
+        "--match",
+        "a=b",
+        "--for",
+        "1h",
+        "--comment",
+        "maintenance",
+        "--json",
+        ...at,
+      ]);
+      const { id } = JSON.parse(created.stdout);
+      const listed = await cli(["alerts", "silences", ...at]);
+      expect(listed.stdout).toMatch(
+        new RegExp(
+          `^ID +MATCHERS +UNTIL +BY +COMMENT\\n${id} +\\{a="b"\\} +\\S+ +\\S+ +maintenance\\n$`,
+        ),
+      );
+      expect(
+        JSON.parse((await cli(["alerts", "silences", "--json", ...at])).stdout),
+      ).toMatchObject([{ id, matchers: { a: "b" }, comment: "maintenance" }]);
+
+      const removed = await cli(["alerts", "unsilence", id.slice(0, 5), ...at]);
+      expect(removed.code).toBe(0);
+      expect(removed.stdout).toContain(`removed silence ${id}`);
+      expect((await cli(["alerts", "silences", ...at])).stdout).toBe(
+        "no silences\n",
+      );
+      const again = await cli(["alerts", "unsilence", id, ...at]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`no silence in force with id "${id}"`);
+
+      const silence = (duration: string) =>
+        cli(["alerts", "silence", "--match", "a=b", "--for", duration, ...at]);
+      expect((await silence("9999999d")).stderr).toBe(
+        'td-monitor: --for "9999999d" is longer than the maximum, 90d; for longer, change the rule\n',
+      );
+      expect((await silence("0s")).stderr).toBe(
+        'td-monitor: --for "0s" must be more than 0 (e.g. 2h)\n',
+      );
+      expect((await silence("90d")).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("evaluates in a loop with --every until SIGTERM", async () => {
     const child = spawn(
       process.execPath,

@@ -8,7 +8,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { AlertNotFoundError, AlertStore } from "../../alerts/alert-store.js";
+import {
+  AlertNotFoundError,
+  AlertStore,
+  MAX_SILENCE_SECONDS,
+  SilenceNotFoundError,
+} from "../../alerts/alert-store.js";
+import { formatDuration, parseDurationSeconds } from "../../alerts/duration.js";
 import {
   Evaluator,
   startEvaluatorLoop,
@@ -24,7 +30,7 @@ import {
   SEVERITIES,
   type Severity,
 } from "../../alerts/rule.js";
-import type { AlertRecord } from "../../alerts/state-file.js";
+import type { AlertRecord, Silence } from "../../alerts/state-file.js";
 import { resolveDataDir } from "../../store/embedded/paths.js";
 import { openStore, parseStoreSpec } from "../../store/open-store.js";
 import { UsageError } from "../errors.js";
@@ -200,10 +206,28 @@ export function register(program: Command): void {
         "label equality (alertname, severity or any label); repeatable",
         (v: string, all: string[] = []) => [...all, v],
       )
-      .requiredOption("--for <duration>", "how long, e.g. 2h")
+      .requiredOption(
+        "--for <duration>",
+        `how long, e.g. 2h (at most ${formatDuration(MAX_SILENCE_SECONDS)})`,
+      )
       .option("--comment <text>", "why")
       .option("--json", "print JSON"),
   ).action(runSilence);
+
+  withDataDir(
+    alerts
+      .command("silences")
+      .description("the silences in force: id, matchers, until, who, why")
+      .option("--json", "print JSON"),
+  ).action(runSilences);
+
+  withDataDir(
+    alerts
+      .command("unsilence")
+      .description("end a silence now")
+      .argument("<id>", "silence id or a unique prefix (see alerts silences)")
+      .option("--json", "print JSON"),
+  ).action(runUnsilence);
 
   alerts
     .command("export")
@@ -434,16 +458,76 @@ async function runSilence(
       );
     matchers[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
-  const seconds = parseDurationFlag("--for", flags.for);
+  const seconds = silenceSeconds(flags.for);
   const silence = await new AlertStore(alertsDir(flags)).silence(
     matchers,
     seconds,
     flags.comment,
   );
-  if (flags.json) printJson(silence);
+  if (flags.json) printJson(silenceJson(silence));
   else
     process.stdout.write(
       `silence ${silence.id} until ${iso(silence.endsAtMillis)} for ${formatLabels(matchers)}\n`,
+    );
+}
+
+/** `--for` of a silence in seconds: more than 0, at most the maximum. */
+function silenceSeconds(text: string): number {
+  const seconds = parseDurationSeconds(text.trim());
+  if (seconds === 0)
+    throw new UsageError(`--for "${text}" must be more than 0 (e.g. 2h)`);
+  if (seconds === undefined) return parseDurationFlag("--for", text);
+  if (seconds > MAX_SILENCE_SECONDS)
+    throw new UsageError(
+      `--for "${text}" is longer than the maximum, ${formatDuration(MAX_SILENCE_SECONDS)}; for longer, change the rule`,
+    );
+  return seconds;
+}
+
+/** A silence for `--json`: times as ISO strings. */
+function silenceJson(silence: Silence) {
+  return {
+    ...silence,
+    startsAt: iso(silence.startsAtMillis),
+    endsAt: iso(silence.endsAtMillis),
+  };
+}
+
+async function runSilences(flags: CommonFlags): Promise<void> {
+  const silences = await new AlertStore(alertsDir(flags)).silences();
+  if (flags.json) {
+    printJson(silences.map(silenceJson));
+    return;
+  }
+  if (silences.length === 0) {
+    process.stdout.write("no silences\n");
+    return;
+  }
+  const rows = silences.map((s) => [
+    s.id,
+    formatLabels(s.matchers),
+    iso(s.endsAtMillis),
+    s.createdBy,
+    s.comment ?? "",
+  ]);
+  process.stdout.write(
+    `${table([["ID", "MATCHERS", "UNTIL", "BY", "COMMENT"], ...rows])}\n`,
+  );
+}
+
+async function runUnsilence(id: string, flags: CommonFlags): Promise<void> {
+  let silence: Silence;
+  try {
+    silence = await new AlertStore(alertsDir(flags)).unsilence(id);
+  } catch (error) {
+    if (error instanceof SilenceNotFoundError)
+      throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  if (flags.json) printJson(silenceJson(silence));
+  else
+    process.stdout.write(
+      `removed silence ${silence.id} for ${formatLabels(silence.matchers)}; alerts it held back are notified at the next evaluation\n`,
     );
 }
 
