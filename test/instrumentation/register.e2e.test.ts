@@ -232,6 +232,13 @@ const EXPECTED_ROUTES: RouteCount[] = [
   { route: undefined, status: 404, count: 1 },
 ];
 
+// The one line the fixture asks for: record-app-meters.cjs uses a feature
+// it did not allow, which is counted as "other" and said so once.
+const FEATURE_OFF_THE_LIST_WARNING =
+  'td-monitoring: feature "secret-beta" is not on the allow-list and was ' +
+  'counted as "other"; to count it by name, call ' +
+  'metrics.allowFeatures(["secret-beta", …]) at startup\n';
+
 describe("node --require td-monitoring/register (CommonJS, Express, OTLP protobuf)", () => {
   it("exports every catalog metric with its unit and attributes, plausible host values and the requests made", async () => {
     capture = await startCapture();
@@ -277,7 +284,7 @@ describe("node --require td-monitoring/register (CommonJS, Express, OTLP protobu
     expect(resource["deployment.environment.name"]).toBe("test");
     expect(resource["host.name"]).toBe(os.hostname());
     expect(resource["process.pid"]).toBe(app.child.pid);
-    expect(app.stderr()).toBe("");
+    expect(app.stderr()).toBe(FEATURE_OFF_THE_LIST_WARNING);
   });
 });
 
@@ -308,7 +315,7 @@ describe("node --import td-monitoring/register (ES modules, Fastify, OTLP JSON)"
     expect(exported.get("process.uptime")!.resource["service.name"]).toMatch(
       /^unknown_service/,
     );
-    expect(app.stderr()).toBe("");
+    expect(app.stderr()).toBe(FEATURE_OFF_THE_LIST_WARNING);
   });
 });
 
