@@ -51,6 +51,14 @@ export interface EvaluatorOptions {
   readonly historyRetentionMillis?: number;
   /** Whether firing alerts get the metrics that changed most (one query pair per catalog metric). */
   readonly changeContext?: boolean;
+  /**
+   * How long an {@link SELF_ALERT_RULE} alert raised for another store stays
+   * open when no evaluation uses that store any more (default 1 hour): after
+   * it, the next evaluation of any store resolves it. An evaluator still
+   * running against that store keeps it open, however rarely it runs, only
+   * if it runs within this time.
+   */
+  readonly staleStoreGraceMillis?: number;
 }
 
 /** A transition as the evaluation report lists it. */
@@ -86,6 +94,7 @@ export class Evaluator {
   private readonly leaseTtlMillis: number;
   private readonly historyRetentionMillis: number;
   private readonly changeContext: boolean;
+  private readonly staleStoreGraceMillis: number;
   private readonly selfRule: Rule;
 
   constructor(options: EvaluatorOptions) {
@@ -98,6 +107,7 @@ export class Evaluator {
       leaseTtlMillis = 5 * 60_000,
       historyRetentionMillis = 30 * DAY,
       changeContext = true,
+      staleStoreGraceMillis = 3_600_000,
     } = options;
     for (const rule of rules.rules) {
       if (rule.source.kind === "promql" && !answersPromQL(store)) {
@@ -113,6 +123,7 @@ export class Evaluator {
     this.leaseTtlMillis = leaseTtlMillis;
     this.historyRetentionMillis = historyRetentionMillis;
     this.changeContext = changeContext;
+    this.staleStoreGraceMillis = staleStoreGraceMillis;
     this.notifiers =
       options.notifiers ??
       createNotifiers(rules.receivers, {
@@ -413,6 +424,7 @@ export class Evaluator {
       store: this.store.description,
     };
     const key = labelsHash(labels);
+    this.resolveStaleStores(ruleState, state, key, now, transitions);
     if (errors.length === 0 && ruleState.series[key] === undefined) return;
     this.stepSeries(
       this.selfRule,
@@ -437,6 +449,43 @@ export class Evaluator {
     }
     if (ruleState.series[key]?.state === "resolved")
       delete ruleState.series[key];
+  }
+
+  /**
+   * Resolves the evaluator-failure alerts of other stores that no evaluation
+   * has used for the grace period. Each such alert is otherwise stepped only
+   * by an evaluation of its own store: one run with a mistyped `--store`
+   * left it firing for ever.
+   */
+  private resolveStaleStores(
+    ruleState: RuleState,
+    state: AlertsState,
+    ownKey: string,
+    now: number,
+    transitions: ReportedTransition[],
+  ): void {
+    for (const [key, series] of Object.entries(ruleState.series)) {
+      const last = series.lastEvaluationMillis ?? 0;
+      if (key === ownKey || now - last < this.staleStoreGraceMillis) continue;
+      delete ruleState.series[key];
+      const record =
+        series.alertId === undefined ? undefined : state.alerts[series.alertId];
+      if (record === undefined || record.state === "resolved") continue;
+      const from = record.state;
+      record.state = "resolved";
+      record.resolvedAtMillis = now;
+      record.resolvedBy = { kind: "automatic" };
+      record.message = `no evaluation has used ${series.labels["store"] ?? "this store"} since ${new Date(last).toISOString()}: resolved as no longer used`;
+      transitions.push({
+        kind: "resolved",
+        from,
+        to: "resolved",
+        atMillis: now,
+        rule: SELF_ALERT_RULE,
+        labels: series.labels,
+      });
+      diag.info(`alerts: ${record.id}: ${record.message}`);
+    }
   }
 
   /** Attaches the metrics that changed most to alerts that just fired. */

@@ -4,6 +4,10 @@ import { describe, expect, it } from "vitest";
 import { Evaluator, SELF_ALERT_RULE } from "../../src/alerts/evaluator.js";
 import { AlertStore } from "../../src/alerts/alert-store.js";
 import { readState } from "../../src/alerts/state-file.js";
+import {
+  StoreUnavailableError,
+  type MetricStore,
+} from "../../src/store/types.js";
 import { MemoryStore } from "./helpers/memory-store.js";
 import {
   recordingNotifiers,
@@ -162,6 +166,79 @@ describe("the evaluator", () => {
       `${SELF_ALERT_RULE}:resolved:resolved`,
     ]);
     expect(sent[1]?.receiver).toBe("self");
+  });
+
+  // Regression: one `alerts evaluate --store prometheus:http://127.0.0.1:1`
+  // (a typo) left AlertEvaluatorFailing firing for ever.
+  describe("an evaluator-failure alert for a store no longer used", () => {
+    const TYPO = "prometheus:http://127.0.0.1:1";
+    const unreachable: MetricStore = {
+      description: TYPO,
+      query: () =>
+        Promise.reject(new StoreUnavailableError("cannot reach", TYPO)),
+      listSeries: () =>
+        Promise.reject(new StoreUnavailableError("cannot reach", TYPO)),
+      close: () => Promise.resolve(),
+    };
+
+    async function raised() {
+      const context = await setup(CPU_RULE, ["a"], () => 0.5);
+      const typo = new Evaluator({
+        store: unreachable,
+        rules: ruleFile(CPU_RULE),
+        alertsDir: context.dir,
+        clock: context.clock.now,
+        notifiers: context.notifiers,
+        changeContext: false,
+      });
+      await typo.evaluateOnce();
+      const [alert] = await new AlertStore(context.dir).getActiveAlerts();
+      expect(alert).toMatchObject({
+        rule: SELF_ALERT_RULE,
+        state: "firing",
+        labels: { store: TYPO },
+      });
+      return { ...context, typo, id: alert?.id ?? "" };
+    }
+
+    it("is resolved by the first evaluation of any store an hour after its store was last used", async () => {
+      const { clock, start, sent, make, dir } = await raised();
+      const evaluator = make();
+      clock.set(start + 59 * MINUTE);
+      expect((await evaluator.evaluateOnce()).transitions).toEqual([]);
+      clock.set(start + 60 * MINUTE);
+      const report = await evaluator.evaluateOnce();
+      expect(report.transitions).toMatchObject([
+        { rule: SELF_ALERT_RULE, from: "firing", to: "resolved" },
+      ]);
+      const [alert] = await new AlertStore(dir).list({});
+      expect(alert).toMatchObject({
+        state: "resolved",
+        resolvedBy: { kind: "automatic" },
+        message: `no evaluation has used ${TYPO} since 2026-01-01T00:00:00.000Z: resolved as no longer used`,
+      });
+      expect(kinds(sent)).toEqual([
+        `${SELF_ALERT_RULE}:firing:firing`,
+        `${SELF_ALERT_RULE}:resolved:resolved`,
+      ]);
+      clock.set(start + 2 * 60 * MINUTE);
+      expect((await evaluator.evaluateOnce()).transitions).toEqual([]);
+    });
+
+    it("is resolved by hand, and raised again only if that store fails again", async () => {
+      const { clock, start, make, dir, typo, id } = await raised();
+      await new AlertStore(dir).resolve(id, "a typo in --store");
+      clock.set(start + MINUTE);
+      expect((await make().evaluateOnce()).transitions).toEqual([]);
+      expect(await new AlertStore(dir).getActiveAlerts()).toEqual([]);
+
+      clock.set(start + 2 * MINUTE);
+      const again = await typo.evaluateOnce();
+      expect(again.transitions).toMatchObject([
+        { rule: SELF_ALERT_RULE, from: "resolved", to: "pending" },
+        { rule: SELF_ALERT_RULE, from: "pending", to: "firing" },
+      ]);
+    });
   });
 
   it("sends one notification per group, not per series, and repeats after the repeat interval unless acknowledged", async () => {
