@@ -60,10 +60,13 @@ export function formatValue(
   if (base === "By") return `${bytes(value)}${suffix}`;
   if (base === "1" && per === undefined) return `${number(value * 100)} %`;
   const word = base.replace(/^\{(.*)\}$/, "$1");
-  return `${number(value)} ${word === "1" ? "" : word}${suffix}`.replace(
-    / $/,
-    "",
-  );
+  if (word === "1") return `${number(value)}${suffix}`;
+  return `${number(value)} ${plural(word, number(value))}${suffix}`;
+}
+
+/** `user` for 1, `users` otherwise: the count as printed decides. */
+export function plural(word: string, shown: string): string {
+  return shown === "1" || shown === "-1" ? word : `${word}s`;
 }
 
 function seconds(value: number): string {
@@ -83,12 +86,16 @@ function bytes(value: number): string {
   return `${number(scaled)} ${BYTE_UNITS[unit]}`;
 }
 
-/** Up to 4 significant digits, without trailing zeros or exponent for everyday sizes. */
+/**
+ * A number for people: 3 significant digits (`0.298`, `4.83`, `154`), whole
+ * numbers from 100 up with thousands separators (`1,235`), no exponent or
+ * trailing zeros.
+ */
 export function number(value: number): string {
   if (value === 0) return "0";
-  if (Math.abs(value) >= 1e4 || Number.isInteger(value))
+  if (Math.abs(value) >= 100 || Number.isInteger(value))
     return Math.round(value).toLocaleString("en-US");
-  return String(Number(value.toPrecision(4)));
+  return String(Number(value.toPrecision(3)));
 }
 
 // C0 controls, DEL and C1 controls: what a terminal acts on rather than shows.

@@ -170,8 +170,8 @@ describe.each(stores)("td-monitor stats via the %s store", (_, store) => {
       store(),
     ]);
     expect(text).toMatch(/avg\s+50 ms/);
-    expect(text).toMatch(/p95\s+204\.8 ms/);
-    expect(text).toMatch(/count\s+7,364 observation/);
+    expect(text).toMatch(/p95\s+205 ms/);
+    expect(text).toMatch(/count\s+7,364 observations/);
   });
 });
 

@@ -7,6 +7,12 @@ import { EmbeddedDatabase } from "../../store/embedded/database.js";
 import { resolveDataDir } from "../../store/embedded/paths.js";
 import { applyRetention, resolveMaxAgeMillis } from "../../store/retention.js";
 import { UsageError } from "../errors.js";
+import { number, plural } from "../output.js";
+
+function count(n: number, word: string): string {
+  const shown = number(n);
+  return `${shown} ${plural(word, shown)}`;
+}
 
 interface RetentionFlags {
   dataDir?: string;
@@ -54,7 +60,7 @@ function runRetention(flags: RetentionFlags): void {
       );
     } else {
       process.stdout.write(
-        `deleted ${result.samples} samples and ${result.series} series taken before ${before} from ${db.path}\n`,
+        `deleted ${count(result.samples, "sample")} and ${result.series} series taken before ${before} from ${db.path}\n`,
       );
     }
   } finally {
