@@ -33,10 +33,24 @@ export function parseTimeFlag(
   if (EPOCH_SECONDS.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   if (ISO_TIME.test(trimmed)) {
     const millis = Date.parse(trimmed);
-    if (!Number.isNaN(millis)) return millis;
+    if (!Number.isNaN(millis) && isCalendarDate(trimmed)) return millis;
   }
   throw new UsageError(
     `${flag} "${text}" is not a time; expected ${FORMS}${flag === "--until" ? " or now" : ""}`,
+  );
+}
+
+/**
+ * Whether the `YYYY-MM-DD` a time starts with is a day of the calendar:
+ * `Date` reads 2024-02-30 as 2024-03-01 and the range would quietly move.
+ */
+function isCalendarDate(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split("-").map(Number);
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return (
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month! - 1 &&
+    date.getUTCDate() === day
   );
 }
 
@@ -48,22 +62,31 @@ export interface TimeRange {
 
 /**
  * The range `--since` and `--until` give; throws a UsageError when it is
- * empty or reversed.
+ * empty or reversed. An `--until` in the future ends at now, with a note:
+ * no data lies beyond now, and a longer range would dilute `rate`.
  */
 export function parseTimeRange(
   flags: { since?: string; until?: string },
   nowMillis: number,
   defaultSince = "1h",
+  note: (text: string) => void = (text) =>
+    process.stderr.write(`td-monitor: ${text}\n`),
 ): TimeRange {
   const startMillis = parseTimeFlag(
     "--since",
     flags.since ?? defaultSince,
     nowMillis,
   );
-  const endMillis =
+  const untilMillis =
     flags.until === undefined
       ? nowMillis
       : parseTimeFlag("--until", flags.until, nowMillis);
+  if (untilMillis > nowMillis) {
+    note(
+      `--until ${new Date(untilMillis).toISOString()} is in the future; ending at now, ${new Date(nowMillis).toISOString()}`,
+    );
+  }
+  const endMillis = Math.min(untilMillis, nowMillis);
   if (endMillis <= startMillis) {
     throw new UsageError(
       `--until ${new Date(endMillis).toISOString()} is not after --since ${new Date(startMillis).toISOString()}`,
