@@ -421,6 +421,30 @@ describe("td-monitor alerts", () => {
     }
   });
 
+  // Regression: `export --format prometheus --json` failed with "unknown
+  // option '--json'", and --format had to be given though it has one value.
+  it("exports without --format, and as JSON with --json", async () => {
+    const plain = await cli(["alerts", "export", "--rules", rulesFile]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain("alert: CpuHigh");
+    const json = await cli([
+      "alerts",
+      "export",
+      "--format",
+      "prometheus",
+      "--json",
+      "--rules",
+      rulesFile,
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      rules: {
+        groups: [{ name: "td-monitoring", rules: [{ alert: "CpuHigh" }] }],
+      },
+      skipped: [],
+    });
+  });
+
   it("evaluates in a loop with --every until SIGTERM", async () => {
     const child = spawn(
       process.execPath,

@@ -236,8 +236,12 @@ export function register(program: Command): void {
       "--rules <file>",
       "rule file (default: the package's rules/default.yaml)",
     )
-    .requiredOption("--format <format>", "prometheus")
+    .option("--format <format>", "prometheus (the only one)", "prometheus")
     .option("--output <file>", "write here instead of standard output")
+    .option(
+      "--json",
+      "print JSON: the Prometheus rule file as data, and the rules not exported with why",
+    )
     .action(runExport);
 
   addStoreOption(
@@ -535,16 +539,23 @@ async function runExport(flags: {
   rules?: string;
   format: string;
   output?: string;
+  json?: boolean;
 }): Promise<void> {
   if (flags.format !== "prometheus")
     throw new UsageError(
       `--format "${flags.format}" is not supported; expected prometheus`,
     );
   const exported = exportPrometheusRules(await rulesFrom(flags.rules));
-  for (const { reason } of exported.skipped)
-    process.stderr.write(`td-monitor: not exported: ${reason}\n`);
-  if (flags.output === undefined) process.stdout.write(exported.yaml);
-  else await writeFile(flags.output, exported.yaml);
+  let text = exported.yaml;
+  if (flags.json) {
+    const { document, skipped } = exported;
+    text = `${JSON.stringify({ rules: document, skipped }, null, 2)}\n`;
+  } else {
+    for (const { reason } of exported.skipped)
+      process.stderr.write(`td-monitor: not exported: ${reason}\n`);
+  }
+  if (flags.output === undefined) process.stdout.write(text);
+  else await writeFile(flags.output, text);
 }
 
 async function runReplay(flags: {
