@@ -310,7 +310,20 @@ async function main() {
     process.stdout.write(USAGE);
     return 0;
   }
-  mkdirSync(path.join(options.dataDir, "logs"), { recursive: true });
+  try {
+    mkdirSync(path.join(options.dataDir, "logs"), { recursive: true });
+  } catch (error) {
+    // A path under a file (ENOTDIR) or without permission (EACCES): the
+    // user's to fix, so one line rather than a stack.
+    const why =
+      { ENOTDIR: "a part of the path is a file", EACCES: "permission denied" }[
+        error.code
+      ] ?? error.message;
+    process.stderr.write(
+      `demo: cannot create --data-dir ${options.dataDir}: ${why}; choose a directory you can write\n`,
+    );
+    return 1;
+  }
   const children = new Children(path.join(options.dataDir, "logs"));
   const display = createDisplay({
     tty: process.stderr.isTTY === true,
