@@ -189,7 +189,8 @@ describe("td-monitor alerts", () => {
     const shown = await cli(["alerts", "show", id.slice(0, 6), ...common()]);
     expect(shown.stdout).toContain("message:    CPU on web-1 at 97%");
     expect(shown.stdout).toMatch(
-      /notified: {3}\S+ ops firing ok \(1 attempts\)/,
+      // Regression: said "(1 attempts)".
+      /notified: {3}\S+ ops firing ok \(1 attempt\)/,
     );
     expect(shown.stdout).not.toContain("s3cret");
 
@@ -338,6 +339,7 @@ describe("td-monitor alerts", () => {
     ).toEqual([{ alertname: "NotReporting", "host.name": "web-2" }]);
     const text = await cli(args);
     expect(text.stdout).not.toContain("NaN");
+    expect(text.stdout).toContain("\nNotReporting: fired once\n");
     expect(text.stdout).toMatch(/host\.name="web-2"\}\s+critical\s.*\s—\n/);
   });
 
@@ -467,7 +469,7 @@ describe("td-monitor alerts", () => {
     const lines = createInterface({ input: child.stdout });
     let evaluations = 0;
     for await (const line of lines) {
-      if (line.includes("evaluated 1 rules")) evaluations += 1;
+      if (line.includes("evaluated 1 rule (0 failed), ")) evaluations += 1;
       if (evaluations === 2) break;
     }
     const exit = new Promise<number | null>((resolve) =>

@@ -120,7 +120,7 @@ function printReport(
   }
   const failed = report.rules.filter((r) => r.error !== undefined);
   process.stdout.write(
-    `${time} evaluated ${report.rules.length} rules (${failed.length} failed), ${report.transitions.length} transitions, ${report.notifications.sent} notifications sent, ${report.notifications.failed} failed\n`,
+    `${time} evaluated ${plural(report.rules.length, "rule")} (${failed.length} failed), ${plural(report.transitions.length, "transition")}, ${plural(report.notifications.sent, "notification")} sent, ${report.notifications.failed} failed\n`,
   );
   for (const t of report.transitions) {
     process.stdout.write(
@@ -406,7 +406,7 @@ function describeAlert(a: AlertRecord): string {
     lines.push(`changed:    ${formatChange(c)} (${c.statistic})`);
   for (const n of a.notifications) {
     lines.push(
-      `notified:   ${iso(n.atMillis)} ${n.receiver} ${n.reason} ${n.ok ? "ok" : `failed: ${n.error ?? ""}`} (${n.attempts} attempts)`,
+      `notified:   ${iso(n.atMillis)} ${n.receiver} ${n.reason} ${n.ok ? "ok" : `failed: ${n.error ?? ""}`} (${plural(n.attempts, "attempt")})`,
     );
   }
   return lines.join("\n");
@@ -647,7 +647,7 @@ async function runReplay(flags: {
     for (const e of result.episodes)
       counts.set(e.rule, (counts.get(e.rule) ?? 0) + 1);
     process.stdout.write(
-      `\n${[...counts].map(([rule, n]) => `${rule}: fired ${n} times`).join("\n")}\n`,
+      `\n${[...counts].map(([rule, n]) => `${rule}: fired ${n === 1 ? "once" : `${n} times`}`).join("\n")}\n`,
     );
   } catch (error) {
     throw asUsageError(error);
