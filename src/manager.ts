@@ -205,7 +205,7 @@ export class MonitoringManager {
       this.getStore(),
       options.atMillis ?? this.clock(),
       this.statusWindowSeconds,
-      () => firingBySeverity(this.alertsDir),
+      () => firingBySeverity(this.alertsDir, options.atMillis),
     );
     return this.status;
   }
@@ -534,15 +534,31 @@ function byLabel(
   return result.series.find((s) => s.labels[key] === value)?.value ?? null;
 }
 
-async function firingBySeverity(alertsDir: string): Promise<Status["alerts"]> {
+/**
+ * Alerts firing by severity: now, those in the firing state; at a past time,
+ * those fired by then and not yet resolved, from the alerts' timestamps (an
+ * alert that fired later is not counted, one since resolved is).
+ */
+async function firingBySeverity(
+  alertsDir: string,
+  atMillis?: number,
+): Promise<Status["alerts"]> {
   try {
-    const active = await new AlertStore(alertsDir).getActiveAlerts();
+    const alerts = await new AlertStore(alertsDir).list();
+    const firing =
+      atMillis === undefined
+        ? (alert: AlertRecord) => alert.state === "firing"
+        : (alert: AlertRecord) =>
+            alert.firedAtMillis !== undefined &&
+            alert.firedAtMillis <= atMillis &&
+            (alert.resolvedAtMillis === undefined ||
+              alert.resolvedAtMillis > atMillis);
     const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<
       Severity,
       number
     >;
-    for (const alert of active) {
-      if (alert.state === "firing") counts[alert.severity] += 1;
+    for (const alert of alerts) {
+      if (firing(alert)) counts[alert.severity] += 1;
     }
     return counts;
   } catch (error) {

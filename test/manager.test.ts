@@ -7,6 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MonitoringManager, type Status } from "../src/manager.js";
+import {
+  emptyState,
+  writeState,
+  type AlertRecord,
+} from "../src/alerts/state-file.js";
 import { EmbeddedDatabase } from "../src/store/embedded/database.js";
 import { UnknownMetricError } from "../src/query/resolve.js";
 import {
@@ -193,6 +198,68 @@ describe.each([
     });
   },
 );
+
+describe("MonitoringManager status at a past time", () => {
+  const HOUR = 3_600_000;
+  const alert = (
+    id: string,
+    severity: AlertRecord["severity"],
+    firedAtMillis: number,
+    resolvedAtMillis?: number,
+  ): AlertRecord =>
+    ({
+      id,
+      rule: id,
+      seriesKey: id,
+      labels: { alertname: id },
+      severity,
+      state: resolvedAtMillis === undefined ? "firing" : "resolved",
+      startedAtMillis: firedAtMillis - 60_000,
+      firedAtMillis,
+      ...(resolvedAtMillis === undefined ? {} : { resolvedAtMillis }),
+    }) as AlertRecord;
+
+  it("counts the alerts firing then, not those that fired later", async () => {
+    const alertsDir = mkdtempSync(join(tmpdir(), "td-manager-alerts-"));
+    try {
+      await writeState(alertsDir, {
+        ...emptyState(),
+        alerts: Object.fromEntries(
+          [
+            alert("still-firing", "critical", END - 2 * HOUR),
+            // `status --at 1h` counted this one, fired 10 minutes ago.
+            alert("fired-later", "warning", END - 10 * 60_000),
+            alert("resolved-since", "warning", END - 3 * HOUR, END - HOUR / 2),
+            alert("resolved-before", "info", END - 3 * HOUR, END - 2 * HOUR),
+          ].map((a) => [a.id, a]),
+        ),
+      });
+      const manager = new MonitoringManager({
+        store: `embedded:${statusDir}`,
+        alertsDir,
+        clock: () => END,
+      });
+      try {
+        const then = await manager.collectMetrics({ atMillis: END - HOUR });
+        expect(then.alerts).toEqual({ info: 0, warning: 1, critical: 1 });
+        const now = await manager.collectMetrics();
+        expect(now.alerts).toEqual({ info: 0, warning: 1, critical: 1 });
+        const later = await manager.collectMetrics({
+          atMillis: END - 5 * 60_000,
+        });
+        expect(later.alerts).toEqual({ info: 0, warning: 1, critical: 1 });
+        const early = await manager.collectMetrics({
+          atMillis: END - 2.5 * HOUR,
+        });
+        expect(early.alerts).toEqual({ info: 1, warning: 1, critical: 0 });
+      } finally {
+        await manager.close();
+      }
+    } finally {
+      rmSync(alertsDir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("MonitoringManager on bad input", () => {
   it("names the closest metrics to an unknown one", async () => {
