@@ -206,18 +206,25 @@ describe("MonitoringManager status at a past time", () => {
     severity: AlertRecord["severity"],
     firedAtMillis: number,
     resolvedAtMillis?: number,
-  ): AlertRecord =>
-    ({
-      id,
-      rule: id,
-      seriesKey: id,
-      labels: { alertname: id },
-      severity,
-      state: resolvedAtMillis === undefined ? "firing" : "resolved",
-      startedAtMillis: firedAtMillis - 60_000,
-      firedAtMillis,
-      ...(resolvedAtMillis === undefined ? {} : { resolvedAtMillis }),
-    }) as AlertRecord;
+  ): AlertRecord => ({
+    id,
+    rule: id,
+    seriesKey: id,
+    labels: { alertname: id },
+    severity,
+    state: resolvedAtMillis === undefined ? "firing" : "resolved",
+    message: id,
+    value: 1,
+    threshold: 0,
+    peakValue: 1,
+    startedAtMillis: firedAtMillis - 60_000,
+    firedAtMillis,
+    ...(resolvedAtMillis === undefined ? {} : { resolvedAtMillis }),
+    receivers: [],
+    lastEvaluationMillis: resolvedAtMillis ?? END,
+    notifications: [],
+    delivered: {},
+  });
 
   it("counts the alerts firing then, not those that fired later", async () => {
     const alertsDir = mkdtempSync(join(tmpdir(), "td-manager-alerts-"));
