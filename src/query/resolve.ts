@@ -20,7 +20,7 @@ export class UnknownMetricError extends QueryError {
     const hint =
       suggestions.length > 0
         ? `did you mean ${suggestions.join(", ")}?`
-        : "run `td-monitor stats --help` for the metric names";
+        : "`td-monitor metrics` lists the metric names";
     super(`unknown metric "${metricName}"; ${hint}`);
     this.name = "UnknownMetricError";
   }

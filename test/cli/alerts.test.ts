@@ -197,19 +197,27 @@ describe("td-monitor alerts", () => {
     expect((await cli(["alerts", "ack", id, ...common()])).stdout).toContain(
       `acknowledged ${id}`,
     );
+    // A note with a terminal escape and a line break: kept as typed, shown
+    // escaped, never sent raw to the terminal.
+    const note = "known load test\u001b[2J\nfired: never";
     const resolved = await cli([
       "alerts",
       "resolve",
       id,
       "--note",
-      "known load test",
+      note,
       "--json",
       ...common(),
     ]);
     expect(JSON.parse(resolved.stdout)).toMatchObject({
       state: "resolved",
-      resolvedBy: { kind: "manual", note: "known load test" },
+      resolvedBy: { kind: "manual", note },
     });
+    const reshown = await cli(["alerts", "show", id, ...common()]);
+    expect(reshown.stdout).toContain(
+      ": known load test\\x1b[2J\\nfired: never\n",
+    );
+    expect(reshown.stdout).not.toContain("\u001b");
 
     const silence = await cli([
       "alerts",

@@ -197,8 +197,14 @@ export const SERIES: readonly Series[] = [
   {
     kind: "gauge",
     metric: "td.sessions.active",
-    labels: {},
+    labels: { "service.instance.id": "a" },
     value: () => 7,
+  },
+  {
+    kind: "gauge",
+    metric: "td.sessions.active",
+    labels: { "service.instance.id": "b" },
+    value: (i) => (i <= 36 ? 3 : 5),
   },
   ...(
     [

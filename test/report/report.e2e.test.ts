@@ -93,7 +93,10 @@ function expectHandComputedFigures(report: Report): void {
   expect(users.daily).toEqual([
     { day: "2024-03-04", users: { value: 120, unit: "{user}" } },
   ]);
-  near(users.sessions.avg, 7);
+  // Two instances: 7 + 3 open sessions until T0 + 3 h, 7 + 5 after; at
+  // 15-min steps, twelve totals of 10 and twelve of 12.
+  near(users.sessions.avg, 11, "{session}");
+  near(users.sessions.peak, 12, "{session}");
   expect(users.topFeatures.map((f) => [f.label, f.uses.value])).toEqual([
     ["preview", 2160],
     ["export", 864],

@@ -34,7 +34,14 @@ import type { AlertRecord, Silence } from "../../alerts/state-file.js";
 import { resolveDataDir } from "../../store/embedded/paths.js";
 import { openStore, parseStoreSpec } from "../../store/open-store.js";
 import { UsageError } from "../errors.js";
-import { number, printJson, styles, table, useColour } from "../output.js";
+import {
+  number,
+  printable,
+  printJson,
+  styles,
+  table,
+  useColour,
+} from "../output.js";
 import { addStoreOption, asUsageError } from "../store-flag.js";
 import { StoreUnavailableError, type MetricStore } from "../../store/types.js";
 import { parseDurationFlag, parseTimeFlag } from "../time-flags.js";
@@ -386,27 +393,41 @@ async function runList(
   );
 }
 
+/**
+ * One alert in full. Every text that came from outside (labels and messages
+ * from the data, notes typed by people, receivers' errors) is made printable,
+ * so a label cannot move the cursor or clear the operator's terminal.
+ */
 function describeAlert(a: AlertRecord): string {
+  const resolvedBy =
+    a.resolvedBy === undefined
+      ? ""
+      : a.resolvedBy.kind === "manual"
+        ? ` by ${a.resolvedBy.by}: ${a.resolvedBy.note}`
+        : " automatically";
   const lines = [
-    `${a.id}  ${a.rule}  ${a.state}  ${severityStyle(a.severity, a.severity)}`,
-    `message:    ${a.message}`,
-    `labels:     ${formatLabels(a.labels)}`,
+    `${a.id}  ${printable(a.rule)}  ${a.state}  ${severityStyle(a.severity, a.severity)}`,
+    `message:    ${printable(a.message)}`,
+    `labels:     ${printable(formatLabels(a.labels))}`,
     `value:      ${valueText(a.value)} (threshold ${valueText(a.threshold)}, peak ${valueText(a.peakValue)})`,
     `started:    ${iso(a.startedAtMillis)}`,
     `fired:      ${iso(a.firedAtMillis) || "—"}`,
-    `resolved:   ${iso(a.resolvedAtMillis) || "—"}${a.resolvedBy === undefined ? "" : a.resolvedBy.kind === "manual" ? ` by ${a.resolvedBy.by}: ${a.resolvedBy.note}` : " automatically"}`,
+    `resolved:   ${iso(a.resolvedAtMillis) || "—"}${printable(resolvedBy)}`,
   ];
   if (a.acknowledgedAtMillis !== undefined)
     lines.push(
-      `acked:      ${iso(a.acknowledgedAtMillis)} by ${a.acknowledgedBy ?? "?"}`,
+      `acked:      ${iso(a.acknowledgedAtMillis)} by ${printable(a.acknowledgedBy ?? "?")}`,
     );
-  if (a.runbook !== undefined) lines.push(`runbook:    ${a.runbook}`);
-  if (a.lastError !== undefined) lines.push(`last error: ${a.lastError}`);
+  if (a.runbook !== undefined)
+    lines.push(`runbook:    ${printable(a.runbook)}`);
+  if (a.lastError !== undefined)
+    lines.push(`last error: ${printable(a.lastError)}`);
   for (const c of a.context ?? [])
-    lines.push(`changed:    ${formatChange(c)} (${c.statistic})`);
+    lines.push(`changed:    ${printable(formatChange(c))} (${c.statistic})`);
   for (const n of a.notifications) {
+    const outcome = n.ok ? "ok" : `failed: ${n.error ?? ""}`;
     lines.push(
-      `notified:   ${iso(n.atMillis)} ${n.receiver} ${n.reason} ${n.ok ? "ok" : `failed: ${n.error ?? ""}`} (${plural(n.attempts, "attempt")})`,
+      `notified:   ${iso(n.atMillis)} ${printable(`${n.receiver} ${n.reason} ${outcome}`)} (${plural(n.attempts, "attempt")})`,
     );
   }
   return lines.join("\n");

@@ -124,14 +124,26 @@ function utcDate(millis: number): string {
   return new Date(millis).toISOString().slice(0, 10);
 }
 
+/**
+ * Sessions open across every instance: each instance counts its own, so the
+ * total at each step is the sum of the instances' latest counts, and the
+ * average and peak are taken over those totals (pooling the samples would
+ * give the average per instance instead).
+ */
 async function sessionFigures(ctx: ReportContext) {
-  const [avg, peak] = await Promise.all([
-    ask(ctx, METRICS.sessions, { kind: "avg" }),
-    ask(ctx, METRICS.sessions, { kind: "max" }),
-  ]);
+  const totals = pointsOf(
+    await ask(ctx, METRICS.sessions, { kind: "sum" }, { stepped: true }),
+  ).map(([, value]) => value);
+  const avg =
+    totals.length === 0
+      ? undefined
+      : totals.reduce((a, b) => a + b, 0) / totals.length;
   return {
-    avg: figure(single(avg), "{session}"),
-    peak: figure(single(peak), "{session}"),
+    avg: figure(avg, "{session}"),
+    peak: figure(
+      totals.length === 0 ? undefined : Math.max(...totals),
+      "{session}",
+    ),
   };
 }
 
