@@ -81,6 +81,11 @@ export interface EvaluationReport {
   readonly notifications: { readonly sent: number; readonly failed: number };
 }
 
+/** A rule's groups as the store gave them, or the error that stopped it. */
+type RuleObservation =
+  | { readonly groups: GroupValue[]; readonly error?: undefined }
+  | { readonly groups?: undefined; readonly error: string };
+
 const DAY = 86_400_000;
 const NOTIFICATION_LOG_LIMIT = 20;
 
@@ -172,16 +177,17 @@ export class Evaluator {
       const transitions: ReportedTransition[] = [];
       const fired: Array<{ record: AlertRecord; rule: Rule }> = [];
       const rules: Array<{ id: string; series: number; error?: string }> = [];
-      for (const rule of this.rules.rules) {
-        const result = await this.evaluateRule(
-          rule,
-          state,
-          now,
-          transitions,
-          fired,
+      // Every rule asks the store at once, then steps in file order: rules
+      // over the same series and window share one read of the embedded
+      // store (see EmbeddedStore), and a remote store answers in parallel.
+      const observed = await Promise.all(
+        this.rules.rules.map((rule) => this.observe(rule, now)),
+      );
+      this.rules.rules.forEach((rule, i) => {
+        rules.push(
+          this.stepRule(rule, observed[i]!, state, now, transitions, fired),
         );
-        rules.push(result);
-      }
+      });
       this.evaluateSelf(rules, state, now, transitions);
       await this.addContext(fired, now);
       this.prune(state, now);
@@ -219,22 +225,26 @@ export class Evaluator {
     };
   }
 
-  private async evaluateRule(
+  /** What the store says about a rule now, or why it could not say. */
+  private async observe(rule: Rule, now: number): Promise<RuleObservation> {
+    try {
+      return { groups: await observeRule(this.store, rule, now) };
+    } catch (cause) {
+      const error = `rule "${rule.id}": ${cause instanceof Error ? cause.message : String(cause)}`;
+      diag.warn(`alerts: ${error}; its alerts hold their state`);
+      return { error };
+    }
+  }
+
+  private stepRule(
     rule: Rule,
+    { groups, error }: RuleObservation,
     state: AlertsState,
     now: number,
     transitions: ReportedTransition[],
     fired: Array<{ record: AlertRecord; rule: Rule }>,
-  ): Promise<{ id: string; series: number; error?: string }> {
+  ): { id: string; series: number; error?: string } {
     const ruleState = (state.rules[rule.id] ??= { series: {} });
-    let groups: GroupValue[] | undefined;
-    let error: string | undefined;
-    try {
-      groups = await observeRule(this.store, rule, now);
-    } catch (cause) {
-      error = `rule "${rule.id}": ${cause instanceof Error ? cause.message : String(cause)}`;
-      diag.warn(`alerts: ${error}; its alerts hold their state`);
-    }
     const observations = this.observations(rule, ruleState, groups, error);
     for (const [key, { labels, observation }] of observations) {
       this.stepSeries(

@@ -6,9 +6,16 @@
  */
 import { mkdirSync, existsSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { HistogramPoint, NumberPoint } from "../../query/series.js";
 import { StoreUnavailableError } from "../types.js";
 import { compileFilters } from "./filters.js";
 import { metricsDir, seriesDatabasePath } from "./paths.js";
+import {
+  decodeBounds,
+  decodeCounts,
+  preparePointReaders,
+  type PointReaders,
+} from "./points.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import type {
   HistogramPointInput,
@@ -18,6 +25,7 @@ import type {
   NumberSample,
   PointKind,
   SeriesKey,
+  SeriesPoints,
   SeriesSamples,
   SeriesSelector,
   StoredSeries,
@@ -78,6 +86,7 @@ interface HistogramRow {
 /** The series database of one data directory. */
 export class EmbeddedDatabase {
   private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly pointReaders: PointReaders;
   private closed = false;
 
   private constructor(
@@ -86,6 +95,7 @@ export class EmbeddedDatabase {
     private readonly db: DatabaseSync,
   ) {
     this.statements = prepareStatements(db);
+    this.pointReaders = preparePointReaders(db);
   }
 
   /**
@@ -142,23 +152,32 @@ export class EmbeddedDatabase {
   /**
    * The series of a metric whose merged labels pass every filter (`=`, `!=`,
    * `=~`, `!~`, regexes anchored as in PromQL), each with its samples in
-   * [startMillis, endMillis], oldest first. Series without samples in the
-   * range are left out.
+   * [startMillis, endMillis], oldest first, exactly as they were stored.
+   * Series without samples in the range are left out.
    */
   readSeries(selector: SeriesSelector): SeriesSamples[] {
-    const matches = compileFilters(selector.filters);
-    const from = millisToNanos(selector.startMillis, false);
-    const to = millisToNanos(selector.endMillis, true);
-    const result: SeriesSamples[] = [];
+    return this.eachSeries<NumberSample | HistogramSample>(
+      selector,
+      (series, from, to) =>
+        isHistogram(series.kind)
+          ? this.histogramSamples(series.id, from, to)
+          : this.numberSamples(series.id, from, to),
+    ).map(([series, samples]) => ({ series, samples }));
+  }
 
-    for (const series of this.seriesOf(selector.metric)) {
-      if (!matches(series.labels)) continue;
-      const samples = isHistogram(series.kind)
-        ? this.histogramSamples(series.id, from, to)
-        : this.numberSamples(series.id, from, to);
-      if (samples.length > 0) result.push({ series, samples });
-    }
-    return result;
+  /**
+   * The series `readSeries` selects with only what the query maths reads:
+   * times in milliseconds and values as doubles (see points.ts).
+   */
+  readPoints(selector: SeriesSelector): SeriesPoints[] {
+    const { numbers, histograms } = this.pointReaders;
+    return this.eachSeries<NumberPoint | HistogramPoint>(
+      selector,
+      (series, from, to) =>
+        isHistogram(series.kind)
+          ? histograms(series.id, from, to)
+          : numbers(series.id, from, to),
+    ).map(([series, points]) => ({ series, points }));
   }
 
   /** The series of a metric with at least one sample in [startMillis, endMillis]. */
@@ -280,6 +299,23 @@ export class EmbeddedDatabase {
       point.min ?? null,
       point.max ?? null,
     );
+  }
+
+  /** Each selected series with what `read` gives for it, when not empty. */
+  private eachSeries<T>(
+    selector: SeriesSelector,
+    read: (series: StoredSeries, from: bigint, to: bigint) => T[],
+  ): Array<[StoredSeries, T[]]> {
+    const matches = compileFilters(selector.filters);
+    const from = millisToNanos(selector.startMillis, false);
+    const to = millisToNanos(selector.endMillis, true);
+    const result: Array<[StoredSeries, T[]]> = [];
+    for (const series of this.seriesOf(selector.metric)) {
+      if (!matches(series.labels)) continue;
+      const samples = read(series, from, to);
+      if (samples.length > 0) result.push([series, samples]);
+    }
+    return result;
   }
 
   private seriesOf(metric: string): StoredSeries[] {
@@ -455,9 +491,6 @@ function toNumberSample(row: NumberRow): NumberSample {
 }
 
 function toHistogramSample(row: HistogramRow): HistogramSample {
-  // slice() copies into a fresh, aligned buffer for the typed-array views.
-  const bounds = new Float64Array(row.bounds.slice().buffer);
-  const counts = new BigUint64Array(row.bucket_counts.slice().buffer);
   return {
     timeMillis: nanosToMillis(row.time_ns),
     startTimeMillis: nanosToMillis(row.start_time_ns),
@@ -465,8 +498,8 @@ function toHistogramSample(row: HistogramRow): HistogramSample {
     startTimeNanos: row.start_time_ns,
     count: Number(row.count),
     sum: row.sum ?? NaN,
-    bounds: [...bounds],
-    bucketCounts: [...counts].map(Number),
+    bounds: decodeBounds(row.bounds),
+    bucketCounts: decodeCounts(row.bucket_counts).map(Number),
     ...(row.min === null ? {} : { min: row.min }),
     ...(row.max === null ? {} : { max: row.max }),
   };

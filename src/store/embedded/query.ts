@@ -1,6 +1,6 @@
 /**
  * The embedded store's reading side: a MetricStore over the series database
- * that selects raw series with `readSeries` and answers with the query maths
+ * that selects raw series with `readPoints` and answers with the query maths
  * of `query/evaluate.ts`, so its answers follow model.ts exactly.
  */
 import { diag } from "@opentelemetry/api";
@@ -11,6 +11,7 @@ import {
   cumulativeFromDelta,
   cumulativeHistogramFromDelta,
   type HistogramPoint,
+  type NumberPoint,
   type RawSeries,
 } from "../../query/series.js";
 import { resultUnit, validateQuery } from "../../query/statistic.js";
@@ -21,12 +22,7 @@ import {
 } from "../types.js";
 import { EmbeddedDatabase } from "./database.js";
 import { metricsDir, seriesDatabasePath } from "./paths.js";
-import type {
-  HistogramSample,
-  NumberSample,
-  SeriesSamples,
-  SeriesSelector,
-} from "./samples.js";
+import type { SeriesPoints, SeriesSelector } from "./samples.js";
 
 /** A MetricStore over `<dataDir>/metrics/series.db`. */
 export class EmbeddedStore implements MetricStore {
@@ -35,7 +31,7 @@ export class EmbeddedStore implements MetricStore {
   // times cost seven eighths of its time. A read is shared within the
   // synchronous turn it was made in and dropped at the next microtask, so no
   // answer is ever older than the turn that asked for it.
-  private readonly turnReads = new Map<string, SeriesSamples[]>();
+  private readonly turnReads = new Map<string, SeriesPoints[]>();
 
   constructor(
     private readonly db: EmbeddedDatabase,
@@ -81,7 +77,7 @@ export class EmbeddedStore implements MetricStore {
     this.db.close();
   }
 
-  private read(query: Query, metric: CatalogMetric): SeriesSamples[] {
+  private read(query: Query, metric: CatalogMetric): SeriesPoints[] {
     const windowSeconds = query.windowSeconds ?? query.stepSeconds ?? 0;
     const selector = {
       metric: metric.name,
@@ -105,8 +101,8 @@ export class EmbeddedStore implements MetricStore {
     ];
   }
 
-  /** readSeries, shared by the queries of one synchronous turn (see turnReads). */
-  private readInTurn(selector: SeriesSelector): SeriesSamples[] {
+  /** readPoints, shared by the queries of one synchronous turn (see turnReads). */
+  private readInTurn(selector: SeriesSelector): SeriesPoints[] {
     const key = JSON.stringify(selector);
     const known = this.turnReads.get(key);
     if (known !== undefined) return known;
@@ -130,9 +126,9 @@ function catalogMetric(name: string): CatalogMetric {
 function readOrRefuse(
   db: EmbeddedDatabase,
   selector: SeriesSelector,
-): SeriesSamples[] {
+): SeriesPoints[] {
   try {
-    return db.readSeries(selector);
+    return db.readPoints(selector);
   } catch (error) {
     // A filter's regex that does not compile: the query's fault, not the store's.
     if (error instanceof RangeError) {
@@ -142,14 +138,14 @@ function readOrRefuse(
   }
 }
 
-function isDelta(series: SeriesSamples): boolean {
+function isDelta(series: SeriesPoints): boolean {
   return series.series.temporality === "delta";
 }
 
 /** Raw series in the shape the catalog gives the metric; others are skipped. */
 function shapedSeries(
   metric: CatalogMetric,
-  raw: SeriesSamples[],
+  raw: SeriesPoints[],
 ): ShapedSeries {
   const wanted = metric.shape === "histogram" ? "histogram" : ["gauge", "sum"];
   const fitting = raw.filter(({ series }) => {
@@ -171,26 +167,26 @@ function shapedSeries(
   return { shape: metric.shape, series: fitting.map((s) => numberSeries(s)) };
 }
 
-function numberSeries({ series, samples }: SeriesSamples): RawSeries {
-  const points = samples as readonly NumberSample[];
+function numberSeries({ series, points }: SeriesPoints): RawSeries {
+  const numbers = points as readonly NumberPoint[];
   return {
     labels: series.labels,
     points:
-      series.temporality === "delta" ? cumulativeFromDelta(points) : points,
+      series.temporality === "delta" ? cumulativeFromDelta(numbers) : numbers,
   };
 }
 
 function histogramSeries({
   series,
-  samples,
-}: SeriesSamples): RawSeries<HistogramPoint> {
-  const points = samples as readonly HistogramSample[];
+  points,
+}: SeriesPoints): RawSeries<HistogramPoint> {
+  const histograms = points as readonly HistogramPoint[];
   return {
     labels: series.labels,
     points:
       series.temporality === "delta"
-        ? cumulativeHistogramFromDelta(points)
-        : points,
+        ? cumulativeHistogramFromDelta(histograms)
+        : histograms,
   };
 }
 

@@ -3,6 +3,7 @@
  * OTLP points as they arrived, one series per metric and attribute set.
  */
 import type { AttributeFilter } from "../../query/model.js";
+import type { HistogramPoint, NumberPoint } from "../../query/series.js";
 
 /** The OTLP data kinds. */
 export type PointKind =
@@ -58,6 +59,12 @@ export interface HistogramSample {
 export interface SeriesSamples {
   readonly series: StoredSeries;
   readonly samples: ReadonlyArray<NumberSample | HistogramSample>;
+}
+
+/** The points of one series in a time range for the query maths, oldest first. */
+export interface SeriesPoints {
+  readonly series: StoredSeries;
+  readonly points: ReadonlyArray<NumberPoint | HistogramPoint>;
 }
 
 /** Which series and time range to read. */

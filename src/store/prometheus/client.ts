@@ -6,8 +6,17 @@
  *
  * @see https://prometheus.io/docs/prometheus/latest/querying/api/
  */
+import pLimit, { type LimitFunction } from "p-limit";
 import { StoreUnavailableError } from "../types.js";
 import { QueryError } from "../../query/model.js";
+
+/**
+ * Requests one client has in flight at most. The evaluator asks about every
+ * rule at once and a report about every section; hosted stores (Grafana
+ * Cloud, Mimir) limit concurrent queries per tenant, and Prometheus itself
+ * runs 20 at a time by default (`--query.max-concurrency`).
+ */
+const MAX_REQUESTS_IN_FLIGHT = 8;
 
 /** How to reach a Prometheus-compatible API. */
 export interface PrometheusClientOptions {
@@ -64,6 +73,7 @@ export class PrometheusClient {
   private readonly baseUrl: string;
   private readonly headers: Record<string, string>;
   private readonly timeoutMillis: number;
+  private readonly inFlight: LimitFunction = pLimit(MAX_REQUESTS_IN_FLIGHT);
 
   constructor(options: PrometheusClientOptions) {
     const { timeoutMillis = 10_000 } = options;
@@ -119,7 +129,12 @@ export class PrometheusClient {
     });
   }
 
-  private async post<T>(
+  /** Sends a request when fewer than MAX_REQUESTS_IN_FLIGHT are out; its timeout runs from then. */
+  private post<T>(path: string, form: Record<string, string>): Promise<T> {
+    return this.inFlight(() => this.send<T>(path, form));
+  }
+
+  private async send<T>(
     path: string,
     form: Record<string, string>,
   ): Promise<T> {

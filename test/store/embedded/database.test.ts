@@ -164,6 +164,52 @@ describe("EmbeddedDatabase", () => {
     expect(read!.samples[0]).not.toHaveProperty("max");
   });
 
+  it("gives the query maths the same times and values in its lean read", () => {
+    const histogram: IngestPoint = {
+      type: "histogram",
+      series: { ...gaugeSeries({}), kind: "histogram", temporality: "delta" },
+      timeNanos: T0 + 1_500_000n,
+      startTimeNanos: T0,
+      count: 3n,
+      sum: 4.5,
+      bounds: [0.5, 2],
+      bucketCounts: [1n, 0n, 2n],
+    };
+    db.ingest([
+      gauge({ q: "a" }, 1n, NaN),
+      gauge({ q: "a" }, 2n, 9007199254740993n),
+      { ...gauge({ q: "a" }, 0n, 2.25), timeNanos: T0 + 3_999_999n },
+      { ...histogram, series: { ...histogram.series, metric: "h" } },
+    ]);
+
+    for (const metric of ["td.queue.length", "h"]) {
+      const full = db.readSeries({ ...everything, metric });
+      const lean = db.readPoints({ ...everything, metric });
+      expect(lean.map((s) => s.series)).toEqual(full.map((s) => s.series));
+      full.forEach(({ samples }, i) => {
+        expect(lean[i]!.points).toEqual(
+          samples.map((sample) =>
+            "value" in sample
+              ? { timeMillis: sample.timeMillis, value: sample.value }
+              : {
+                  timeMillis: sample.timeMillis,
+                  count: sample.count,
+                  sum: sample.sum,
+                  bounds: sample.bounds,
+                  bucketCounts: sample.bucketCounts,
+                },
+          ),
+        );
+      });
+    }
+    const [numbers] = db.readPoints(everything);
+    expect(numbers!.points).toEqual([
+      { timeMillis: 1_700_000_000_003, value: 2.25 },
+      { timeMillis: 1_700_000_001_000, value: NaN },
+      { timeMillis: 1_700_000_002_000, value: 9007199254740992 },
+    ]);
+  });
+
   it("replaces a point sent twice instead of doubling it", () => {
     db.ingest([gauge({}, 1n, 1)]);
     db.ingest([gauge({}, 1n, 1)]);

@@ -120,7 +120,7 @@ describe("EmbeddedStore reads shared within one turn", () => {
     try {
       db.ingest([gauge(1000, 2), gauge(2000, 4)]);
       const store = new EmbeddedStore(db, "embedded:test");
-      const read = vi.spyOn(db, "readSeries");
+      const read = vi.spyOn(db, "readPoints");
 
       const together = await Promise.all([
         ask(store, "avg"),

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
+import { PrometheusClient } from "../../../src/store/prometheus/client.js";
 import { PrometheusStore } from "../../../src/store/prometheus/store.js";
 import { StoreUnavailableError } from "../../../src/store/types.js";
 import { QueryError, type Query } from "../../../src/query/model.js";
@@ -188,5 +189,36 @@ describe("PrometheusStore.instantQuery", () => {
       1_700_000_000_000,
     );
     expect(results).toEqual([{ labels: { job: "td" }, value: 1 }]);
+  });
+});
+
+describe("PrometheusClient requests in flight", () => {
+  it("sends at most 8 at once and answers every one", async () => {
+    let open = 0;
+    let most = 0;
+    server = createServer((request, response) => {
+      open += 1;
+      most = Math.max(most, open);
+      request.resume();
+      // Held a little, so that requests pile up if nothing bounds them.
+      setTimeout(() => {
+        open -= 1;
+        response.writeHead(200, { "Content-Type": "application/json" });
+        response.end(JSON.stringify(vector("1")));
+      }, 30);
+    });
+    await new Promise<void>((resolve) =>
+      server!.listen(0, "127.0.0.1", resolve),
+    );
+    const { port } = server.address() as { port: number };
+    const client = new PrometheusClient({ url: `http://127.0.0.1:${port}` });
+
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => client.instant("up", 1_700_000_000_000)),
+    );
+
+    expect(answers).toHaveLength(30);
+    expect(answers.every((a) => a[0]?.points[0]?.[1] === 1)).toBe(true);
+    expect(most).toBe(8);
   });
 });
