@@ -517,7 +517,7 @@ describe.skipIf(skip)("the pipeline end to end", () => {
       const [a, b] = await Promise.all(
         [`embedded:${embeddedDir}`, `prometheus:${prom.url}`].map(
           async (store) =>
-            JSON.parse(
+            statsByGroup(
               await cli([
                 "stats",
                 metric,
@@ -526,27 +526,27 @@ describe.skipIf(skip)("the pipeline end to end", () => {
                 "--store",
                 store,
               ]),
-            ) as Record<string, number | null>,
+            ),
         ),
       );
-      for (const statistic of statistics) {
-        const [x, y] = [a?.[statistic], b?.[statistic]];
-        seen[
-          `${metric}${filters.length > 0 ? ` ${filters[1]}` : ""} ${statistic}`
-        ] = {
-          embedded: x,
-          prometheus: y,
-        };
-        expect(x, `${metric} ${statistic} (embedded)`).toBeTypeOf("number");
-        expect(y, `${metric} ${statistic} (Prometheus)`).toBeTypeOf("number");
-        const difference = Math.abs((x as number) - (y as number));
-        expect(
-          difference,
-          `${metric} ${statistic}: embedded ${x}, Prometheus ${y}`,
-        ).toBeLessThanOrEqual(
-          STATS_TOLERANCE *
-            Math.max(Math.abs(x as number), Math.abs(y as number)),
-        );
+      // heap is broken down by heap space without --by: each space must agree.
+      expect([...b!.keys()], `${metric} groups`).toEqual([...a!.keys()]);
+      for (const [group, values] of a!) {
+        for (const statistic of statistics) {
+          const name = `${metric}${filters.length > 0 ? ` ${filters[1]}` : ""}${group} ${statistic}`;
+          const [x, y] = [values[statistic], b!.get(group)?.[statistic]];
+          seen[name] = { embedded: x, prometheus: y };
+          expect(x, `${name} (embedded)`).toBeTypeOf("number");
+          expect(y, `${name} (Prometheus)`).toBeTypeOf("number");
+          const difference = Math.abs((x as number) - (y as number));
+          expect(
+            difference,
+            `${name}: embedded ${x}, Prometheus ${y}`,
+          ).toBeLessThanOrEqual(
+            STATS_TOLERANCE *
+              Math.max(Math.abs(x as number), Math.abs(y as number)),
+          );
+        }
       }
     }
     measured.stats = seen;
@@ -727,5 +727,24 @@ function archivedMetrics(request: {
 }): ArchivedMetric[] {
   return (request.resourceMetrics ?? []).flatMap((r) =>
     (r.scopeMetrics ?? []).flatMap((s) => s.metrics ?? []),
+  );
+}
+
+type StatValues = Record<string, number | null>;
+
+/**
+ * `td-monitor stats --json` as values by group: the one overall figure under
+ * "" when nothing is grouped, else each group under its labels.
+ */
+function statsByGroup(json: string): Map<string, StatValues> {
+  const stats = JSON.parse(json) as StatValues & {
+    groups: Array<{ labels: Record<string, string>; values: StatValues }>;
+  };
+  if (stats.groups.length === 0) return new Map([["", stats]]);
+  return new Map(
+    stats.groups.map(({ labels, values }) => [
+      ` ${JSON.stringify(labels)}`,
+      values,
+    ]),
   );
 }
