@@ -191,12 +191,13 @@ export class Evaluator {
       this.evaluateSelf(rules, state, now, transitions);
       await this.addContext(fired, now);
       this.prune(state, now);
-      await writeState(this.alertsDir, state);
 
       // A lease lost to a takeover (this evaluation outlived its TTL) means
-      // another process may notify from the same state: leave it to them.
+      // another process reads and writes the state now: writing ours would
+      // undo what it recorded, its notifications among them.
       let notifications = { sent: 0, failed: 0 };
       if (await lease.stillHeld()) {
+        await writeState(this.alertsDir, state);
         notifications = await dispatch(
           state,
           this.notifiers,

@@ -3,14 +3,17 @@
  * an evaluator and `alerts resolve`) never read and write the state at the
  * same time, and so never both notify for one transition.
  *
- * The lease is a file created with O_EXCL holding the owner's pid, host,
- * token and expiry. A lease past its expiry, or one whose owner on this host
- * is gone, is taken over. Two processes taking over one stale lease in the
- * same instant could both believe they hold it; that needs a crash and an
- * exact race, and costs at worst one duplicate notification.
+ * The lease is a file holding the owner's pid, host, token and expiry. It is
+ * written whole to a file of its own and then hard-linked into place, which
+ * fails when a lease is there: so the lease file never exists half-written,
+ * and a reader never takes a holder's lease for a free one. A lease past its
+ * expiry, or one whose owner on this host is gone, is taken over. Two
+ * processes taking over one stale lease in the same instant could both
+ * believe they hold it; that needs a crash and an exact race, and costs at
+ * worst one duplicate notification.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { link, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { hostname } from "node:os";
 
@@ -38,12 +41,23 @@ interface LeaseFile {
   readonly expiresAtMillis: number;
 }
 
-async function readLease(path: string): Promise<LeaseFile | undefined> {
+/** A lease file that is there but cannot be read as a lease. */
+const UNREADABLE = "unreadable";
+
+async function readLease(
+  path: string,
+): Promise<LeaseFile | typeof UNREADABLE | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, "utf8")) as LeaseFile;
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as LeaseFile;
   } catch {
-    // Missing, or half-written by a holder that died mid-write: both are free.
-    return undefined;
+    return UNREADABLE;
   }
 }
 
@@ -56,24 +70,36 @@ function alive(pid: number): boolean {
   }
 }
 
-function stale(lease: LeaseFile | undefined, now: number): boolean {
+async function stale(
+  path: string,
+  lease: LeaseFile | typeof UNREADABLE | undefined,
+  now: number,
+  ttlMillis: number,
+): Promise<boolean> {
   if (lease === undefined) return true;
+  // Left by a crash or a disk fault, not by a holder (see the file comment):
+  // held until it is as old as a lease lasts. File times are wall-clock
+  // times, whatever clock the caller runs on.
+  if (lease === UNREADABLE) {
+    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: 0 }));
+    return Date.now() - mtimeMs >= ttlMillis;
+  }
   if (lease.expiresAtMillis <= now) return true;
   return lease.host === hostname() && !alive(lease.pid);
 }
 
+/** Puts the lease in place whole, unless a lease is there already. */
 async function tryCreate(path: string, content: LeaseFile): Promise<boolean> {
+  const draft = `${path}.${content.token}`;
+  await writeFile(draft, JSON.stringify(content));
   try {
-    const handle = await open(path, "wx");
-    try {
-      await handle.writeFile(JSON.stringify(content));
-    } finally {
-      await handle.close();
-    }
+    await link(draft, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
     throw error;
+  } finally {
+    await rm(draft, { force: true });
   }
 }
 
@@ -97,13 +123,16 @@ export async function acquireLease(
     };
     if (await tryCreate(path, content)) return leaseOf(path, token);
     const current = await readLease(path);
-    if (stale(current, clock())) {
+    if (await stale(path, current, clock(), ttlMillis)) {
       await rm(path, { force: true });
       continue;
     }
     if (Date.now() >= deadline) {
       return {
-        heldBy: `pid ${current?.pid ?? "?"} on ${current?.host ?? "?"}`,
+        heldBy:
+          current === UNREADABLE
+            ? `an unreadable lease file ${path}`
+            : `pid ${current?.pid ?? "?"} on ${current?.host ?? "?"}`,
       };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -115,14 +144,20 @@ function leaseOf(path: string, token: string): Lease {
   return {
     token,
     async stillHeld() {
-      return !released && (await readLease(path))?.token === token;
+      return !released && tokenOf(await readLease(path)) === token;
     },
     async release() {
       if (released) return;
       released = true;
       // Only remove our own lease, never one taken over after ours expired.
-      if ((await readLease(path))?.token === token)
+      if (tokenOf(await readLease(path)) === token)
         await rm(path, { force: true });
     },
   };
+}
+
+function tokenOf(
+  lease: LeaseFile | typeof UNREADABLE | undefined,
+): string | undefined {
+  return typeof lease === "object" ? lease.token : undefined;
 }
