@@ -1,6 +1,7 @@
 // The TD Generator demo service: generate documents (Markdown to HTML), fetch
 // them through a cache, run batch jobs on a worker queue, take feedback.
-// Monitoring comes only from `--import td-monitoring/register` and the
+// Monitoring comes only from `node --require td-monitoring/register` (the demo)
+// or `--import` (the pipeline test) and the
 // `metrics` API; nothing here knows about OpenTelemetry.
 import { setTimeout as sleep } from "node:timers/promises";
 import express from "express";
