@@ -419,6 +419,76 @@ describe.skipIf((!collector || !prometheus) && !inCI)("live pipeline", () => {
     expect([...environments]).toEqual([ENVIRONMENT]);
   });
 
+  it("names sums as cases N1 and N3 say, and ends N2's buckets at +Inf", async () => {
+    // After the archive test, which expects only catalog names there; a job
+    // of its own keeps these out of the catalog series checked above.
+    const job = "td-naming-cases";
+    const nanos = (millis: number) => `${BigInt(millis) * 1_000_000n}`;
+    const now = Date.now();
+    const sum = (name: string, unit: string, value: number) => ({
+      name,
+      unit,
+      sum: {
+        aggregationTemporality: 2, // cumulative
+        isMonotonic: true,
+        dataPoints: [
+          {
+            startTimeUnixNano: nanos(now - 60_000),
+            timeUnixNano: nanos(now),
+            asDouble: value,
+          },
+        ],
+      },
+    });
+    await send({
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [{ key: "service.name", value: { stringValue: job } }],
+          },
+          scopeMetrics: [
+            {
+              metrics: [
+                sum("http.server.requests", "{request}", 11),
+                sum("foo", "ms", 13),
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    // N1: an annotation unit ({request}) adds no unit word, only _total.
+    // N3: ms is spelled out as milliseconds, then _total.
+    const values = await waitFor(
+      "both sums in Prometheus",
+      async () => {
+        const found = await query(
+          `{__name__=~"http_server_requests_total|foo_milliseconds_total",job="${job}"}`,
+        );
+        return found.length === 2 ? found : undefined;
+      },
+      30_000,
+      explain,
+    );
+    expect(
+      Object.fromEntries(
+        values.map((v) => [v.metric.__name__, Number(v.value[1])]),
+      ),
+    ).toEqual({ http_server_requests_total: 11, foo_milliseconds_total: 13 });
+
+    // N2 on the catalog's own histogram (sent in beforeAll with one
+    // observation in each of its 14 finite buckets and in +Inf): the last
+    // bucket is le="+Inf" and holds the count.
+    const [inf] = await query(
+      `http_server_request_duration_seconds_bucket{le="+Inf",job="${SMOKE_RESOURCE["service.name"]}"}`,
+    );
+    const [count] = await query(
+      `http_server_request_duration_seconds_count{job="${SMOKE_RESOURCE["service.name"]}"}`,
+    );
+    expect(Number(inf?.value[1])).toBe(15);
+    expect(Number(count?.value[1])).toBe(15);
+  });
+
   it("remote-writes exports in order, so Prometheus refuses none of them", async () => {
     // Regression: each write-ahead-log read-out (every 5 s) holds several
     // exports; sent in parallel, a newer sample of a series landed first
