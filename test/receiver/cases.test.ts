@@ -3,12 +3,15 @@
  * in OTLP/JSON and (where the case allows) protobuf.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Query } from "../../src/query/model.js";
+import { EmbeddedStore } from "../../src/store/embedded/query.js";
 import type {
   HistogramSample,
   NumberSample,
 } from "../../src/store/embedded/samples.js";
 import {
   at,
+  T,
   post,
   readAll,
   request,
@@ -20,6 +23,35 @@ import {
 } from "./harness.js";
 
 const encodings: Encoding[] = ["json", "protobuf"];
+
+/** The epoch milliseconds of `at(seconds)`. */
+const millisAt = (seconds: number) => Number(T / 1_000_000n) + seconds * 1000;
+
+/** A query of one metric over [from, to] seconds after T, ungrouped. */
+function ask(
+  metric: string,
+  statistic: Query["statistic"],
+  from: number,
+  to: number,
+): Query {
+  return {
+    metric,
+    statistic,
+    startMillis: millisAt(from),
+    endMillis: millisAt(to),
+    filters: [],
+    groupBy: [],
+  };
+}
+
+/** The single value a query answers, read through the embedded store. */
+async function queryValue(harness: Harness, query: Query): Promise<number> {
+  const result = await new EmbeddedStore(harness.db, "embedded:test").query(
+    query,
+  );
+  expect(result.series).toHaveLength(1);
+  return result.series[0]!.value;
+}
 
 describe.each(encodings)("receiving cases over %s", (encoding) => {
   let harness: Harness;
@@ -58,6 +90,7 @@ describe.each(encodings)("receiving cases over %s", (encoding) => {
   });
 
   it("R4: flagged points store no sample; the histogram increase is 10 with no reset", async () => {
+    const duration = "td.document.processing.duration";
     const histogramPoint = (seconds: number, count: number, flags = 0) => ({
       startTimeUnixNano: at(0),
       timeUnixNano: at(seconds),
@@ -73,7 +106,8 @@ describe.each(encodings)("receiving cases over %s", (encoding) => {
         gauge: { dataPoints: [{ timeUnixNano: at(1), asDouble: 5, flags: 1 }] },
       },
       {
-        name: "r4.histogram",
+        name: duration,
+        unit: "s",
         histogram: {
           aggregationTemporality: 2,
           dataPoints: [
@@ -99,11 +133,14 @@ describe.each(encodings)("receiving cases over %s", (encoding) => {
     expect(answer.body).not.toHaveProperty("partialSuccess");
     expect(readAll(harness.db, "r4.gauge")).toEqual([]);
     expect(readAll(harness.db, "r4.sum")).toEqual([]);
-    const [histogram] = readAll(harness.db, "r4.histogram");
+    const [histogram] = readAll(harness.db, duration);
     const samples = histogram!.samples as HistogramSample[];
     expect(samples.map((s) => s.count)).toEqual([100, 110]);
-    expect(samples[1]!.count - samples[0]!.count).toBe(10);
     expect(samples[1]!.startTimeNanos).toBe(samples[0]!.startTimeNanos);
+    // Over exactly the samples' span nothing is extrapolated: 110 − 100. Had
+    // the flagged count 0 been kept, the drop would read as a reset: 110.
+    const increase = ask(duration, { kind: "increase" }, 10, 30);
+    expect(await queryValue(harness, increase)).toBe(10);
   });
 });
 
@@ -130,11 +167,12 @@ describe("receiving cases only OTLP/JSON can express", () => {
     expect(sample.timeNanos).toBe(1700000000123456789n);
   });
 
-  it('R2: NaN, Infinity, -Infinity and "1.5" are stored', async () => {
+  it('R2: NaN, Infinity, -Infinity and "1.5" are stored and read back by a query', async () => {
+    const queue = "td.queue.length";
     const doubles = ["NaN", "Infinity", "-Infinity", "1.5"];
     const payload = request([
       {
-        name: "r2.gauge",
+        name: queue,
         gauge: {
           dataPoints: doubles.map((asDouble, i) => ({
             timeUnixNano: at(i + 1),
@@ -147,12 +185,27 @@ describe("receiving cases only OTLP/JSON can express", () => {
     const answer = await post(harness.url, payload);
 
     expect(answer.status).toBe(200);
-    expect(values(readAll(harness.db, "r2.gauge")[0])).toEqual([
+    expect(values(readAll(harness.db, queue)[0])).toEqual([
       NaN,
       Infinity,
       -Infinity,
       1.5,
     ]);
+    // `last` over the half second up to each point: the value as sent.
+    const lasts = [1, 2, 3, 4].map((s) =>
+      queryValue(harness, ask(queue, { kind: "last" }, s - 0.5, s)),
+    );
+    expect(await Promise.all(lasts)).toEqual([NaN, Infinity, -Infinity, 1.5]);
+    // Over all four, max and min ignore the NaN as max_over_time does.
+    expect(await queryValue(harness, ask(queue, { kind: "max" }, 1, 4))).toBe(
+      Infinity,
+    );
+    expect(await queryValue(harness, ask(queue, { kind: "min" }, 1, 4))).toBe(
+      -Infinity,
+    );
+    expect(await queryValue(harness, ask(queue, { kind: "count" }, 1, 4))).toBe(
+      4,
+    );
   });
 
   it('R2: "inf" is refused with a 400 that names it, and nothing is stored', async () => {
