@@ -8,7 +8,9 @@ import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
 import type {
+  IngestPoint,
   NumberSample,
+  SeriesKey,
   SeriesSamples,
 } from "../../src/store/embedded/samples.js";
 import { otlpTypes } from "../../src/receiver/protobuf.js";
@@ -175,4 +177,69 @@ export function request(
       },
     ],
   };
+}
+
+const TEMPORALITY_CODES = { delta: 1, cumulative: 2 } as const;
+
+/**
+ * The OTLP/JSON request a sender would have made of points written straight
+ * into the store: one metric per series kind and temporality, each series'
+ * labels as point attributes under a resource without attributes, so the
+ * receiver stores the same series.
+ */
+export function requestOf(points: readonly IngestPoint[]) {
+  const metrics = new Map<string, { key: SeriesKey; dataPoints: unknown[] }>();
+  for (const point of points) {
+    const { metric, kind, temporality } = point.series;
+    const id = JSON.stringify([metric, kind, temporality]);
+    const entry = metrics.get(id) ?? { key: point.series, dataPoints: [] };
+    metrics.set(id, entry);
+    entry.dataPoints.push(dataPointOf(point));
+  }
+  return request(
+    [...metrics.values()].map(({ key, dataPoints }) =>
+      metricOf(key, dataPoints),
+    ),
+    {},
+  );
+}
+
+function dataPointOf(point: IngestPoint) {
+  const common = {
+    attributes: attributes(point.series.labels),
+    startTimeUnixNano: String(point.startTimeNanos),
+    timeUnixNano: String(point.timeNanos),
+  };
+  if (point.type === "number") {
+    return typeof point.value === "bigint"
+      ? { ...common, asInt: String(point.value) }
+      : { ...common, asDouble: point.value };
+  }
+  return {
+    ...common,
+    count: String(point.count),
+    sum: point.sum,
+    bucketCounts: point.bucketCounts.map(String),
+    explicitBounds: point.bounds,
+  };
+}
+
+function metricOf(key: SeriesKey, dataPoints: unknown[]) {
+  const { metric: name, unit, kind, temporality, monotonic } = key;
+  if (kind === "gauge") return { name, unit, gauge: { dataPoints } };
+  if (temporality === "unspecified") {
+    throw new Error(`a ${kind} of ${name} needs a temporality`);
+  }
+  const aggregationTemporality = TEMPORALITY_CODES[temporality];
+  if (kind === "sum") {
+    return {
+      name,
+      unit,
+      sum: { aggregationTemporality, isMonotonic: monotonic, dataPoints },
+    };
+  }
+  if (kind === "histogram") {
+    return { name, unit, histogram: { aggregationTemporality, dataPoints } };
+  }
+  throw new Error(`requestOf does not write ${kind} points`);
 }

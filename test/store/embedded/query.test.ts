@@ -6,8 +6,21 @@ import { EmbeddedDatabase } from "../../../src/store/embedded/database.js";
 import { EmbeddedStore } from "../../../src/store/embedded/query.js";
 import { QueryError } from "../../../src/query/model.js";
 import { StoreUnavailableError } from "../../../src/store/types.js";
-import { CASES, END, T0, loadEmbedded } from "../../query/cases.js";
+import {
+  CASES,
+  END,
+  T0,
+  ingestPoints,
+  loadEmbedded,
+} from "../../query/cases.js";
 import { expectCaseResult } from "../../query/expect-result.js";
+import {
+  post,
+  requestOf,
+  sampleCount,
+  startHarness,
+  type Harness,
+} from "../../receiver/harness.js";
 
 describe("EmbeddedStore", () => {
   let directory: string;
@@ -88,6 +101,40 @@ describe("EmbeddedStore", () => {
     );
   });
 });
+
+// The same cases with the fixtures sent to a running receiver instead of
+// written into the database: what the receiver makes of OTLP answers alike.
+describe.each(["json", "protobuf"] as const)(
+  "EmbeddedStore over the fixtures received as OTLP/%s",
+  (encoding) => {
+    let harness: Harness;
+    let store: EmbeddedStore;
+
+    beforeAll(async () => {
+      harness = await startHarness();
+      const answer = await post(harness.url, requestOf(ingestPoints()), {
+        encoding,
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.body).not.toHaveProperty("partialSuccess");
+      // Opened as the CLI opens it, beside the receiver's connection.
+      store = EmbeddedStore.open(harness.dataDir);
+    });
+
+    afterAll(async () => {
+      await store.close();
+      await harness.stop();
+    });
+
+    it("stores every fixture point", () => {
+      expect(sampleCount(harness.db)).toBe(ingestPoints().length);
+    });
+
+    it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
+      expectCaseResult(await store.query(c.query), c.expected);
+    });
+  },
+);
 
 describe("EmbeddedStore reads shared within one turn", () => {
   const gauge = (timeMillis: number, value: number) => ({
