@@ -1,9 +1,11 @@
 /**
  * A deterministic data set for the report, with figures computed by hand in
  * report.e2e.test.ts: a CPU ramp (a known trend), an event-loop delay that
- * follows it exactly (a known correlation), a disk filling 1% an hour, a
- * disk I/O counter that resets, a gap in the app's own series, and hostile
- * labels. It comes as OTLP/JSON requests for the receiver and as OpenMetrics
+ * follows it exactly (a known correlation) and ends above the optimization
+ * threshold, memory with one spike, a disk filling 1% an hour, a disk I/O
+ * counter that resets, network bursts, two document types with failures and
+ * durations, much garbage collection, a gap in the app's own series, and
+ * hostile labels. It comes as OTLP/JSON requests for the receiver and as OpenMetrics
  * for a Prometheus backfill, holding the same samples.
  */
 import { findMetric } from "../../src/metrics/catalog.js";
@@ -24,6 +26,18 @@ export const HOSTILE_FEATURE = "<img src=x onerror=alert(2)>";
 const hours = (i: number) => (i * INTERVAL) / HOUR;
 /** CPU used: 0.2 before T0, then 0.2 + 0.05 per hour. */
 export const cpuUsed = (i: number) => (i <= 0 ? 0.2 : 0.2 + 0.05 * hours(i));
+/** Memory used: 0.55 and 0.6 in turn, 0.85 at 3 h into each period. */
+const memoryUsed = (i: number) =>
+  Math.abs(i) === 36 ? 0.85 : i % 2 === 0 ? 0.55 : 0.6;
+/**
+ * Network received, in bytes per second, for the interval ending at sample
+ * i: 1000, but 3000, 5000 and 8000 in the 15-minute steps 8, 16 and 20 of
+ * the window (steps count from 1 and hold samples 3s-3 to 3s), so every
+ * step's rate is one of these whatever the step's edges.
+ */
+const BURSTS: Record<number, number> = { 8: 3000, 16: 5000, 20: 8000 };
+export const receivedPerSecond = (i: number) =>
+  i <= 0 ? 1000 : (BURSTS[Math.ceil(i / 3)] ?? 1000);
 
 type Labels = Record<string, string>;
 
@@ -59,12 +73,21 @@ interface HistogramSeries {
   };
 }
 
-type Series = GaugeSeries | CounterSeries | HistogramSeries;
+export type Series = GaugeSeries | CounterSeries | HistogramSeries;
 
 const HTTP_BOUNDS = findMetric("http.server.request.duration")!.buckets!;
 const bucketsWith = (placed: Record<number, number>) =>
   Array.from({ length: HTTP_BOUNDS.length + 1 }, (_, i) => placed[i] ?? 0);
 const bucketOf = (bound: number) => HTTP_BOUNDS.indexOf(bound);
+
+/** Per-bucket counts from counts by upper bound, for a metric's buckets. */
+const bucketsByBound =
+  (bounds: readonly number[]) => (byBound: Record<number, number>) =>
+    bounds.map((bound) => byBound[bound] ?? 0).concat(0);
+const DOCUMENT_BOUNDS = findMetric("td.document.processing.duration")!.buckets!;
+const documentBuckets = bucketsByBound(DOCUMENT_BOUNDS);
+const GC_BOUNDS = findMetric("v8js.gc.duration")!.buckets!;
+const gcBuckets = bucketsByBound(GC_BOUNDS);
 
 const route = (path: string, status: string) => ({
   "http.route": path,
@@ -90,13 +113,14 @@ export const SERIES: readonly Series[] = [
     kind: "gauge",
     metric: "nodejs.eventloop.delay.p99",
     labels: {},
-    value: (i) => 0.01 + 0.1 * cpuUsed(i),
+    // 0.07 s before T0, then 0.07 to 0.16 s: a mean of 0.115 s, above 0.1 s.
+    value: (i) => 0.01 + 0.3 * cpuUsed(i),
   },
   {
     kind: "gauge",
     metric: "system.memory.utilization",
     labels: { "system.memory.state": "used" },
-    value: () => 0.6,
+    value: memoryUsed,
   },
   {
     kind: "gauge",
@@ -116,6 +140,18 @@ export const SERIES: readonly Series[] = [
     labels: { "disk.io.direction": "write" },
     increment: () => 300 * 1_048_576,
     resetAt: 36,
+  },
+  {
+    kind: "counter",
+    metric: "system.network.io",
+    labels: { "system.device": "eth0", "network.io.direction": "receive" },
+    increment: (i) => (INTERVAL / 1000) * receivedPerSecond(i),
+  },
+  {
+    kind: "counter",
+    metric: "system.network.io",
+    labels: { "system.device": "eth0", "network.io.direction": "transmit" },
+    increment: () => (INTERVAL / 1000) * 500,
   },
   {
     // Off the 15 s presence steps, and silent from T0 + 4 h 5 min to 4 h 25 min.
@@ -157,6 +193,55 @@ export const SERIES: readonly Series[] = [
     metric: "td.documents.processed",
     labels: { "td.document.type": "invoice", "td.document.outcome": "failure" },
     increment: () => 3,
+  },
+  {
+    kind: "counter",
+    metric: "td.documents.processed",
+    labels: { "td.document.type": "report", "td.document.outcome": "success" },
+    increment: () => 20,
+  },
+  {
+    kind: "counter",
+    metric: "td.documents.processed",
+    labels: { "td.document.type": "report", "td.document.outcome": "failure" },
+    increment: () => 5,
+  },
+  {
+    // Per 5 min: 40 invoices in (0.1, 0.25] s, 18 in (0.25, 0.5], 2 in (0.5, 1].
+    kind: "histogram",
+    metric: "td.document.processing.duration",
+    labels: { "td.document.type": "invoice" },
+    bounds: DOCUMENT_BOUNDS,
+    interval: {
+      counts: documentBuckets({ 0.25: 40, 0.5: 18, 1: 2 }),
+      sum: 40 * 0.2 + 18 * 0.4 + 2 * 0.8,
+    },
+  },
+  {
+    // Per 5 min: 5 reports in (0.5, 1] s, 15 in (1, 2.5], 5 in (2.5, 5].
+    kind: "histogram",
+    metric: "td.document.processing.duration",
+    labels: { "td.document.type": "report" },
+    bounds: DOCUMENT_BOUNDS,
+    interval: {
+      counts: documentBuckets({ 1: 5, 2.5: 15, 5: 5 }),
+      sum: 5 * 0.8 + 15 * 2 + 5 * 4,
+    },
+  },
+  {
+    // 15 s of major and 3 s of minor GC every 5 min: 6% of the time.
+    kind: "histogram",
+    metric: "v8js.gc.duration",
+    labels: { "v8js.gc.type": "major" },
+    bounds: GC_BOUNDS,
+    interval: { counts: gcBuckets({ 0.5: 40 }), sum: 15 },
+  },
+  {
+    kind: "histogram",
+    metric: "v8js.gc.duration",
+    labels: { "v8js.gc.type": "minor" },
+    bounds: GC_BOUNDS,
+    interval: { counts: gcBuckets({ 0.01: 400 }), sum: 3 },
   },
   {
     kind: "counter",
@@ -332,9 +417,9 @@ function otlpMetric(series: Series) {
   };
 }
 
-/** The data set as OTLP/JSON export requests, one per series. */
-export function otlpRequests(): object[] {
-  return SERIES.map((series) => ({
+/** The data set (or some of its series) as OTLP/JSON export requests, one per series. */
+export function otlpRequests(selected: readonly Series[] = SERIES): object[] {
+  return selected.map((series) => ({
     resourceMetrics: [
       {
         resource: { attributes: attributes(RESOURCE) },

@@ -12,7 +12,15 @@ import type { AlertRecord } from "../../src/report/sections/alerts.js";
 import type { Report } from "../../src/report/types.js";
 import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
 import { EmbeddedStore } from "../../src/store/embedded/query.js";
-import { END, HOSTILE_ROUTE, HOUR, T0, otlpRequests } from "./dataset.js";
+import {
+  END,
+  HOSTILE_ROUTE,
+  HOUR,
+  SERIES,
+  T0,
+  otlpRequests,
+  type Series,
+} from "./dataset.js";
 
 /** Alerts over the window: one resolved after 30 min, one still firing. */
 export const ALERTS: readonly AlertRecord[] = [
@@ -31,14 +39,16 @@ export const ALERTS: readonly AlertRecord[] = [
   },
 ];
 
-/** Loads the data set into a fresh data directory; returns it. */
-export async function loadDataSet(): Promise<string> {
+/** Loads the data set (or some of its series) into a fresh data directory; returns it. */
+export async function loadDataSet(
+  series: readonly Series[] = SERIES,
+): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), "td-report-"));
   const db = EmbeddedDatabase.open(dataDir);
   const receiver = new OtlpReceiver(db, { port: 0 });
   try {
     const { url } = await receiver.listen();
-    for (const body of otlpRequests()) {
+    for (const body of otlpRequests(series)) {
       const response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json" },

@@ -43,7 +43,7 @@ describe("text", () => {
     );
     expect(text).toMatch(/all caches\s+7,200 lookups\s+30\.0%/);
     expect(text).toContain("Uptime 93.1% (down 25 min in 1 gap)");
-    expect(text).toContain("per thousand documents: 0.1477");
+    expect(text).toContain("per thousand documents: 0.1057");
     expect(text).toMatch(/score\s+responses\s+share/);
     expect(text).toMatch(/1\s+0 responses\s+0\.0%/);
     expect(text).toMatch(/4\s+288 responses\s+40\.0%/);
