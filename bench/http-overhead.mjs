@@ -89,7 +89,7 @@ async function measureOnce(variant, framework, options) {
   const url = `http://127.0.0.1:${server.port}/hello/42`;
   const stopScraping = variant.scrape ? scrapeEvery(server.port) : () => {};
   try {
-    await load(url, options.warmupSeconds);
+    if (options.warmupSeconds > 0) await load(url, options.warmupSeconds);
     const result = await load(url, options.durationSeconds);
     return {
       rps: result.requests.average,
@@ -131,11 +131,18 @@ function rowsOf(framework, measured) {
   return withRatios(rows, `${framework}: none`);
 }
 
-/** Runs the benchmark; `options.quick` shortens runs and rounds. */
-export async function run({ quick = false } = {}) {
-  const options = quick
-    ? { rounds: 2, durationSeconds: 4, warmupSeconds: 1 }
-    : { rounds: 5, durationSeconds: 10, warmupSeconds: 2 };
+/**
+ * Runs the benchmark; `quick` shortens runs and rounds, and `rounds`,
+ * `durationSeconds` and `warmupSeconds` (0: none) override either mode's.
+ */
+export async function run({ quick = false, ...overrides } = {}) {
+  const modes = {
+    quick: { rounds: 2, durationSeconds: 4, warmupSeconds: 1 },
+    full: { rounds: 5, durationSeconds: 10, warmupSeconds: 2 },
+  };
+  const options = { ...modes[quick ? "quick" : "full"] };
+  for (const key of Object.keys(options))
+    if (overrides[key] !== undefined) options[key] = overrides[key];
   const collector = await startCollector();
   try {
     const all = variants(collector);

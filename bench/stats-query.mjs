@@ -94,10 +94,10 @@ function sqlite(dataDir, startMillis, endMillis, sql) {
   }
 }
 
-export async function run({ quick = false, points } = {}) {
+export async function run({ quick = false, points, rounds: roundCount } = {}) {
   const total = points ?? 1_000_000;
   const steps = Math.ceil(total / SERIES);
-  const rounds = quick ? 3 : 7;
+  const rounds = roundCount ?? (quick ? 3 : 7);
   const dataDir = makeTemp("stats");
   try {
     const endMillis = Date.now() - 60_000;
@@ -127,6 +127,13 @@ export async function run({ quick = false, points } = {}) {
     const counts = new Set();
     for (const [name, runs] of measured) {
       runs.forEach((r) => counts.add(r.count));
+      // A fast wrong answer is no result: every way must see every sample.
+      const wrong = runs.find((r) => r.count !== written);
+      if (wrong !== undefined) {
+        throw new Error(
+          `stats: "${name}" answered ${wrong.count} samples where ${written} were written; the store or the query misses samples`,
+        );
+      }
       rows.push({
         case: name,
         measure: "latency",
