@@ -247,6 +247,9 @@ function expectAnalysis(report: Report): void {
   const failures = finding("documents.failure_rate");
   near(failures.figures.failureRate!, 1 / 11, "1");
   near(failures.figures.processed!, 6336, "{document}");
+  expect(finding("capacity.filesystem_full").detail).toBe(
+    "At 56.0% and growing 24.0% a day, it is full by 2024-03-06 02:00 UTC.",
+  );
   expect(report.alerts.historyAvailable).toBe(false);
 }
 

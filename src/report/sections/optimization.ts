@@ -174,7 +174,8 @@ function capacityFindings(capacity: CapacitySection): Finding[] {
     .map((fs) => ({
       id: "capacity.filesystem_full",
       title: `Filesystem ${fs.label} fills soon`,
-      detail: `At ${pct(fs.utilization)} and growing ${pct(fs.growthPerDay)} a day, it is full by ${formatTime(fs.fullAt)}.`,
+      // The growth as a plain share: its own unit (1/d) would read "%/d a day".
+      detail: `At ${pct(fs.utilization)} and growing ${pct(figure(fs.growthPerDay.value ?? undefined, "1"))} a day, it is full by ${formatTime(fs.fullAt)}.`,
       figures: {
         utilization: fs.utilization,
         growthPerDay: fs.growthPerDay,
