@@ -8,6 +8,7 @@
  * @see https://opentelemetry.io/docs/specs/otel/protocol/exporter/
  */
 import { readFileSync } from "node:fs";
+import { validateHeaderName, validateHeaderValue } from "node:http";
 
 /** How the OTLP exporter encodes its requests. */
 export type OtlpProtocol = "http/protobuf" | "http/json";
@@ -277,26 +278,32 @@ class EnvReader {
   }
 
   /**
-   * A `key=value,key=value` list, percent-decoded. Malformed entries are
-   * dropped; the warning names them by position only, since header values
-   * are often secrets.
+   * A `key=value,key=value` list, percent-decoded. Malformed entries, and
+   * those HTTP cannot carry (a name that is not a token, a control character
+   * or a character beyond Latin-1 in the value), are dropped: sent, they
+   * would fail every export. The warning names them by position only, since
+   * header values are often secrets.
    */
   headers(name: string): Record<string, string> {
     const value = this.string(name);
     if (value === undefined) return {};
     const headers: Record<string, string> = {};
     const bad: number[] = [];
+    let notHttp = false;
     value.split(",").forEach((entry, index) => {
       const pair = parseHeader(entry);
-      if (pair === undefined) bad.push(index + 1);
-      else headers[pair[0]] = pair[1];
+      const sendable = pair !== undefined && httpCanCarry(...pair);
+      notHttp ||= pair !== undefined && !sendable;
+      if (sendable) headers[pair[0]] = pair[1];
+      else bad.push(index + 1);
     });
     if (bad.length > 0) {
       const kept = Object.keys(headers);
       this.warn(
         `td-monitoring: ${name} entr${bad.length === 1 ? "y" : "ies"} ` +
           `${bad.join(", ")} ${bad.length === 1 ? "is" : "are"} not ` +
-          `"key=value" (values not shown: headers may hold secrets); using ` +
+          `"key=value"${notHttp ? " with a valid HTTP header name and value" : ""} ` +
+          `(values not shown: headers may hold secrets); using ` +
           (kept.length === 0 ? "no headers" : `only ${kept.join(", ")}`),
       );
     }
@@ -357,6 +364,17 @@ function parseHeader(entry: string): [string, string] | undefined {
     return key === "" ? undefined : [key, value];
   } catch {
     return undefined;
+  }
+}
+
+/** Whether Node's HTTP client accepts the header, as it checks on each request. */
+function httpCanCarry(name: string, value: string): boolean {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return true;
+  } catch {
+    return false;
   }
 }
 

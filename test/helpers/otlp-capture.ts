@@ -29,9 +29,14 @@ export interface OtlpMetric {
   name: string;
   unit?: string;
   description?: string;
-  sum?: { dataPoints: NumberPoint[]; isMonotonic?: boolean };
+  /** `aggregationTemporality`: 1 delta, 2 cumulative. */
+  sum?: {
+    dataPoints: NumberPoint[];
+    isMonotonic?: boolean;
+    aggregationTemporality?: number;
+  };
   gauge?: { dataPoints: NumberPoint[] };
-  histogram?: { dataPoints: HistogramPoint[] };
+  histogram?: { dataPoints: HistogramPoint[]; aggregationTemporality?: number };
 }
 
 export interface NumberPoint {
@@ -50,6 +55,10 @@ export interface HistogramPoint {
 
 /** One request as received. */
 export interface Capture {
+  /** The request target as sent: path and query. */
+  readonly path: string;
+  /** As Node gives them: names lower-cased, repeated ones joined by ", ". */
+  readonly headers: http.IncomingHttpHeaders;
   readonly contentType: string;
   readonly body: OtlpRequest;
 }
@@ -86,7 +95,12 @@ export async function startCapture({
       if (request.headers["content-encoding"] === "gzip")
         body = gunzipSync(body);
       const contentType = request.headers["content-type"] ?? "";
-      captures.push({ contentType, body: decodeOtlp(body, contentType) });
+      captures.push({
+        path: request.url ?? "",
+        headers: request.headers,
+        contentType,
+        body: decodeOtlp(body, contentType),
+      });
       for (const wake of waiters.splice(0)) wake();
       if (!respond) return;
       // An empty ExportMetricsServiceResponse, in the request's encoding.
