@@ -29,7 +29,10 @@ import {
 export interface AlertFilter {
   readonly state?: AlertRecord["state"];
   readonly severity?: Severity;
-  /** Alerts started, fired or resolved at or after this time. */
+  /**
+   * Alerts active at or after this time: every open (pending or firing)
+   * alert, however long ago it started, and those resolved at or after it.
+   */
   readonly sinceMillis?: number;
 }
 
@@ -71,12 +74,9 @@ function who(): string {
   }
 }
 
-function lastActivity(alert: AlertRecord): number {
-  return Math.max(
-    alert.startedAtMillis,
-    alert.firedAtMillis ?? 0,
-    alert.resolvedAtMillis ?? 0,
-  );
+/** Whether the alert was open at some time at or after `sinceMillis`. */
+function activeSince(alert: AlertRecord, sinceMillis: number): boolean {
+  return (alert.resolvedAtMillis ?? Infinity) >= sinceMillis;
 }
 
 /** The alerts kept under one alerts directory. */
@@ -101,7 +101,7 @@ export class AlertStore {
           (filter.state === undefined || a.state === filter.state) &&
           (filter.severity === undefined || a.severity === filter.severity) &&
           (filter.sinceMillis === undefined ||
-            lastActivity(a) >= filter.sinceMillis),
+            activeSince(a, filter.sinceMillis)),
       )
       .sort(
         (a, b) =>

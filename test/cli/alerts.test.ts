@@ -10,6 +10,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Severity } from "../../src/alerts/rule.js";
+import {
+  emptyState,
+  writeState,
+  type AlertRecord,
+} from "../../src/alerts/state-file.js";
 import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
 
 const CLI = path.resolve("dist/cli/main.js");
@@ -453,6 +459,110 @@ describe("td-monitor alerts", () => {
       },
       skipped: [],
     });
+  });
+
+  it("lists by --severity and --since, alone and together", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "td-alerts-filters-"));
+    try {
+      const now = Date.now();
+      const HOUR = 60 * MINUTE;
+      const DAY = 24 * HOUR;
+      const alert = (
+        id: string,
+        severity: Severity,
+        startedAgo: number,
+        resolvedAgo?: number,
+      ): AlertRecord => ({
+        id,
+        rule: "QueueBacklog",
+        seriesKey: id,
+        labels: { alertname: "QueueBacklog", "td.queue.name": id },
+        severity,
+        state: resolvedAgo === undefined ? "firing" : "resolved",
+        message: `queue ${id}`,
+        value: 250,
+        threshold: 100,
+        peakValue: 250,
+        startedAtMillis: now - startedAgo,
+        firedAtMillis: now - startedAgo + MINUTE,
+        ...(resolvedAgo === undefined
+          ? {}
+          : {
+              resolvedAtMillis: now - resolvedAgo,
+              resolvedBy: { kind: "automatic" as const },
+            }),
+        receivers: [],
+        lastEvaluationMillis: now,
+        notifications: [],
+        delivered: {},
+      });
+      const alerts = [
+        alert("critical-recent", "critical", 2 * HOUR), // firing for 2 h
+        alert("critical-old", "critical", 4 * DAY, 3 * DAY), // over 3 days ago
+        alert("warning-recent", "warning", 5 * HOUR, 3 * HOUR), // resolved 3 h ago
+        alert("warning-old", "warning", 5 * DAY), // firing for 5 days
+      ];
+      await writeState(path.join(dir, "alerts"), {
+        ...emptyState(),
+        alerts: Object.fromEntries(alerts.map((a) => [a.id, a])),
+      });
+      const ids = async (...flags: string[]) => {
+        const result = await cli([
+          "alerts",
+          "list",
+          "--json",
+          "--data-dir",
+          dir,
+          ...flags,
+        ]);
+        expect(result.stderr).toBe("");
+        return (JSON.parse(result.stdout) as AlertRecord[]).map((a) => a.id);
+      };
+
+      // Most severe first, then the most recently started.
+      expect(await ids()).toEqual([
+        "critical-recent",
+        "critical-old",
+        "warning-recent",
+        "warning-old",
+      ]);
+      expect(await ids("--severity", "critical")).toEqual([
+        "critical-recent",
+        "critical-old",
+      ]);
+      expect(await ids("--severity", "warning")).toEqual([
+        "warning-recent",
+        "warning-old",
+      ]);
+      expect(await ids("--severity", "info")).toEqual([]);
+      // Active at some time in the last day: all but the one resolved 3
+      // days ago; warning-old started 5 days ago but fires still.
+      expect(await ids("--since", "1d")).toEqual([
+        "critical-recent",
+        "warning-recent",
+        "warning-old",
+      ]);
+      // In the last hour only the open ones were active.
+      expect(await ids("--since", "1h")).toEqual([
+        "critical-recent",
+        "warning-old",
+      ]);
+      expect(await ids("--severity", "warning", "--since", "1d")).toEqual([
+        "warning-recent",
+        "warning-old",
+      ]);
+      // A time works as a duration does: 4 days ago takes in critical-old.
+      expect(
+        await ids(
+          "--severity",
+          "critical",
+          "--since",
+          new Date(now - 4 * DAY).toISOString(),
+        ),
+      ).toEqual(["critical-recent", "critical-old"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("evaluates in a loop with --every until SIGTERM", async () => {
