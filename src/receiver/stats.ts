@@ -93,23 +93,30 @@ function emptyCounts(): IntervalCounts {
   };
 }
 
-/** e.g. `12 requests (34.1 KiB): 340 points stored, 2 rejected; refused 400×1`. */
+/** e.g. `12 metric requests (34.1 KiB): 340 points stored, 2 rejected, 0 without value; refused 1 request (400×1)`. */
 export function summaryLine(counts: IntervalCounts): string | undefined {
   const refusedTotal = [...counts.refused.values()].reduce((a, b) => a + b, 0);
   if (counts.requests + counts.ignored + refusedTotal === 0) return undefined;
 
   const parts = [
-    `${counts.requests} metric requests (${kibibytes(counts.bytes)}): ${counts.points} points stored, ${counts.rejected} rejected, ${counts.noValue} without value`,
+    `${counted(counts.requests, "metric request")} (${kibibytes(counts.bytes)}): ${counted(counts.points, "point")} stored, ${counts.rejected} rejected, ${counts.noValue} without value`,
   ];
   if (refusedTotal > 0) {
     const byStatus = [...counts.refused]
       .sort(([a], [b]) => a - b)
       .map(([status, n]) => `${status}×${n}`);
-    parts.push(`refused ${refusedTotal} requests (${byStatus.join(", ")})`);
+    parts.push(
+      `refused ${counted(refusedTotal, "request")} (${byStatus.join(", ")})`,
+    );
   }
   if (counts.ignored > 0)
-    parts.push(`${counts.ignored} trace/log requests ignored`);
+    parts.push(`${counted(counts.ignored, "trace/log request")} ignored`);
   return parts.join("; ");
+}
+
+/** `1 point`, `2 points`. */
+function counted(n: number, noun: string): string {
+  return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
 
 function kibibytes(bytes: number): string {

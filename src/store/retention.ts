@@ -86,7 +86,7 @@ export function scheduleRetention(
       const { samples, series } = applyRetention(store, maxAgeMillis);
       if (samples > 0) {
         diag.info(
-          `retention: deleted ${samples} samples and ${series} series past the age limit`,
+          `retention: deleted ${counted(samples, "sample")} and ${series} series past the age limit`,
         );
       }
     } catch (error) {
@@ -99,4 +99,9 @@ export function scheduleRetention(
   const timer = setInterval(pass, intervalMillis);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** `1 sample`, `2 samples`. */
+function counted(n: number, word: string): string {
+  return `${n} ${n === 1 ? word : `${word}s`}`;
 }

@@ -562,7 +562,7 @@ describe("logging", () => {
     const info = lines.filter((line) => line.startsWith("info"));
     expect(info).toHaveLength(1);
     expect(info[0]).toMatch(
-      /^info collector: 2 metric requests \(\d\.\d KiB\): 2 points stored, 0 rejected, 0 without value; refused 1 requests \(400×1\); 1 trace\/log requests ignored$/,
+      /^info collector: 2 metric requests \(\d\.\d KiB\): 2 points stored, 0 rejected, 0 without value; refused 1 request \(400×1\); 1 trace\/log request ignored$/,
     );
     expect(lines.filter((line) => line.startsWith("warn"))).toEqual([
       expect.stringMatching(

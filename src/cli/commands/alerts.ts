@@ -23,6 +23,7 @@ import {
 import { exportPrometheusRules } from "../../alerts/export.js";
 import { formatLabels } from "../../alerts/labels.js";
 import { replay, type ReplayResult } from "../../alerts/replay.js";
+import { logReports } from "../../alerts/report-log.js";
 import { formatChange } from "../../alerts/template.js";
 import {
   loadRuleFile,
@@ -43,7 +44,11 @@ import {
   useColour,
 } from "../output.js";
 import { addStoreOption, asUsageError } from "../store-flag.js";
-import { StoreUnavailableError, type MetricStore } from "../../store/types.js";
+import {
+  StoreUnavailableError,
+  UnsupportedQueryError,
+  type MetricStore,
+} from "../../store/types.js";
 import { parseDurationFlag, parseTimeFlag } from "../time-flags.js";
 
 /** The rule file shipped with the package. */
@@ -700,9 +705,10 @@ function plural(count: number, noun: string): string {
 
 /**
  * Evaluates a rule file inside another long-running command (`td-monitor
- * collector --rules FILE`), at the file's evaluation interval, logging each
- * evaluation's transitions at debug. Resolves with the function that stops
- * it after the evaluation in progress.
+ * collector --rules FILE`), at the file's evaluation interval. That command
+ * prints no reports, so transitions and rule errors go to its log (see
+ * logReports). Resolves with the function that stops it after the
+ * evaluation in progress.
  */
 export async function startInProcessEvaluation(
   rulesFile: string,
@@ -710,14 +716,24 @@ export async function startInProcessEvaluation(
   dataDir: string,
 ): Promise<() => Promise<void>> {
   const rules = await rulesFrom(rulesFile);
-  const evaluator = new Evaluator({
-    store,
-    rules,
-    alertsDir: alertsDir({ dataDir }),
-  });
+  let evaluator: Evaluator;
+  try {
+    evaluator = new Evaluator({
+      store,
+      rules,
+      alertsDir: alertsDir({ dataDir }),
+    });
+  } catch (error) {
+    if (!(error instanceof UnsupportedQueryError)) throw error;
+    throw new UsageError(
+      `--rules ${rulesFile}: ${error.message}; the collector evaluates against its own store: remove the rule, or evaluate the file with td-monitor alerts evaluate --store prometheus:URL`,
+      { cause: error },
+    );
+  }
   const loop = startEvaluatorLoop(
     evaluator,
     rules.evaluationIntervalSeconds * 1000,
+    logReports(),
   );
   return () => loop.stop();
 }

@@ -1,0 +1,34 @@
+/**
+ * Evaluation reports as log lines, for an evaluator that has no output of
+ * its own (the collector's `--rules`): every transition, and a rule's error
+ * when it starts or changes and when the rule evaluates again, rather than
+ * at every evaluation.
+ */
+import { diag } from "@opentelemetry/api";
+import type { EvaluationReport } from "./evaluator.js";
+import { formatLabels } from "./labels.js";
+
+/** A report callback for {@link startEvaluatorLoop} that logs through `diag`. */
+export function logReports(): (report: EvaluationReport) => void {
+  const failing = new Map<string, string>(); // rule id → its last error
+  return (report) => {
+    for (const t of report.transitions) {
+      diag.info(
+        `alerts: ${t.rule} ${formatLabels(t.labels)}: ${t.from} -> ${t.to}`,
+      );
+    }
+    for (const { id, error } of report.rules) {
+      const before = failing.get(id);
+      if (error === undefined) {
+        if (before === undefined) continue;
+        failing.delete(id);
+        diag.info(`alerts: rule "${id}" evaluates again`);
+      } else if (error !== before) {
+        failing.set(id, error);
+        diag.warn(
+          `alerts: evaluation failed: ${error}; its alerts hold their state (logged again when the error changes)`,
+        );
+      }
+    }
+  };
+}
