@@ -4,7 +4,13 @@
  * store with a CPU series that is high right now, notifying a local webhook.
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -34,11 +40,22 @@ function cli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliIn(process.cwd(), args, env);
+}
+
+function cliIn(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const inherited = { ...process.env };
+  delete inherited.TD_MONITORING_STORE;
+  delete inherited.TD_MONITORING_DATA_DIR;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { ...process.env, ...env, NO_COLOR: "1" } },
+      { cwd, env: { ...inherited, ...env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         resolve({
           code:
@@ -256,6 +273,37 @@ describe("td-monitor alerts", () => {
       { from: "pending", to: "firing" },
     ]);
     expect(received.map((r) => r.status)).toEqual(["firing", "resolved"]);
+  });
+
+  it("evaluates the series of --data-dir when no store is named", async () => {
+    const install = mkdtempSync(path.join(tmpdir(), "td-alerts-install-"));
+    try {
+      cpSync(path.join(dataDir, "metrics"), path.join(install, "metrics"), {
+        recursive: true,
+      });
+      // Run where no data/monitoring is, with no TD_MONITORING_STORE.
+      const run = await cliIn(install, [
+        "alerts",
+        "evaluate",
+        "--rules",
+        rulesFile,
+        "--data-dir",
+        install,
+        "--json",
+      ]);
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as {
+        rules: Array<{ id: string; series: number; error?: string }>;
+        transitions: Array<{ rule: string; to: string }>;
+      };
+      // web-1 alone: web-2 stopped reporting before the 5 m window.
+      expect(report.rules).toEqual([{ id: "CpuHigh", series: 1 }]);
+      expect(
+        report.transitions.filter((t) => t.to === "firing").map((t) => t.rule),
+      ).toEqual(["CpuHigh"]);
+    } finally {
+      rmSync(install, { recursive: true, force: true });
+    }
   });
 
   it("names the file, line and column of a bad rule, and exits 1", async () => {

@@ -33,7 +33,11 @@ import {
 } from "../../alerts/rule.js";
 import type { AlertRecord, Silence } from "../../alerts/state-file.js";
 import { resolveDataDir } from "../../store/embedded/paths.js";
-import { openStore, parseStoreSpec } from "../../store/open-store.js";
+import {
+  openStore,
+  parseStoreSpec,
+  STORE_ENV,
+} from "../../store/open-store.js";
 import { UsageError } from "../errors.js";
 import {
   number,
@@ -281,7 +285,7 @@ async function runEvaluate(
     flags.every === undefined
       ? undefined
       : parseDurationFlag("--every", flags.every);
-  const store = openOrStub(flags.store);
+  const store = openOrStub(evaluatedStore(flags));
   try {
     const evaluator = new Evaluator({
       store,
@@ -322,6 +326,20 @@ async function runEvaluate(
   } finally {
     await store.close();
   }
+}
+
+/**
+ * The store to evaluate against: `--store`, else `TD_MONITORING_STORE`, else
+ * the embedded store of `--data-dir` when one is given, so that one flag
+ * names one install, its series and its alerts alike.
+ */
+function evaluatedStore(flags: {
+  store?: string;
+  dataDir?: string;
+}): string | undefined {
+  if (flags.store !== undefined || process.env[STORE_ENV] !== undefined)
+    return flags.store;
+  return flags.dataDir === undefined ? undefined : `embedded:${flags.dataDir}`;
 }
 
 /**
