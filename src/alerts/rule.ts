@@ -19,6 +19,11 @@ import {
   type AttributeFilter,
   type Statistic,
 } from "../query/model.js";
+import {
+  isDefinedFor,
+  statisticName,
+  statisticsOf,
+} from "../query/statistic.js";
 import { parseDurationSeconds } from "./duration.js";
 import { templateProblems } from "./template.js";
 
@@ -403,14 +408,41 @@ function toSource(raw: RawRule, at: Path): RuleSource {
                 ]),
           filters: raw.denominator.filters.map(toFilter),
         };
+  const statistic = toStatistic(raw, at);
+  for (const name of new Set([metric, denominator?.metric ?? metric])) {
+    checkDefined(name, statistic, [...at, "statistic"]);
+  }
   return {
     kind: "query",
     metric,
-    statistic: toStatistic(raw, at),
+    statistic,
     filters: (raw.filters ?? []).map(toFilter),
     groupBy: raw.group_by ?? [],
     ...(denominator === undefined ? {} : { denominator }),
   };
+}
+
+/**
+ * Refuses on load a statistic the metric's shape does not define (a rate of
+ * a gauge), which would otherwise fail at every evaluation. Fitted lines
+ * read the metric's last value at each step.
+ */
+function checkDefined(
+  metricName: string,
+  statistic: RuleStatistic,
+  path: Path,
+): void {
+  const { shape } = findMetric(metricName)!;
+  const asked: Statistic =
+    statistic.kind === "forecast" || statistic.kind === "trend"
+      ? { kind: "last" }
+      : statistic;
+  if (isDefinedFor(shape, asked)) return;
+  const name = asked === statistic ? statisticName(asked) : statistic.kind;
+  throw new FieldError(
+    path,
+    `${name} is not defined for the ${shape} ${metricName}; use one of ${statisticsOf(shape).join(", ")}`,
+  );
 }
 
 /** Whether `value` is beyond `threshold` in the rule's direction. */

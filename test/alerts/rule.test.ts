@@ -169,6 +169,18 @@ describe("rule file errors name the file, line, column and field", () => {
       BASE + "    message: CPU {{ valeu }}\n",
       'r.yaml:6:18: rules[0].message: unknown name "valeu": expected value, threshold, severity, rule or labels.<key>',
     ],
+    [
+      "a statistic the metric's shape does not define",
+      BASE.replace("metric: cpu", "metric: td.queue.length") +
+        "    statistic: rate\n",
+      "r.yaml:6:16: rules[0].statistic: rate is not defined for the gauge td.queue.length; use one of avg, min, max, sum, count, last",
+    ],
+    [
+      "a forecast of a histogram",
+      BASE.replace("metric: cpu", "metric: api_latency") +
+        "    statistic: forecast\n    horizon: 1h\n",
+      "r.yaml:6:16: rules[0].statistic: forecast is not defined for the histogram http.server.request.duration; use one of",
+    ],
   ])("%s", (_name, text, expected) => {
     const error = errorOf(text);
     expect(error.message).toContain(expected);

@@ -3,13 +3,7 @@
  * of the built CLI (`npx tsc -p tsconfig.build.json` first; `npm test` does).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -653,58 +647,32 @@ describe("td-monitor collector --rules", () => {
     expect(collector.lines.filter((l) => l.stream === "err")).toEqual([]);
   });
 
-  it("logs a rule's evaluation error once, not at every evaluation", async () => {
-    const collector = await startCollector(
-      [
-        "--rules",
-        writeRules(`${QUEUE_BACKLOG}  - id: QueueGrowing
+  // A statistic the metric does not define used to fail at every
+  // evaluation; it is refused on load, at its line, before anything listens.
+  // (An evaluation error is logged once: test/alerts/report-log.test.ts.)
+  it("refuses a rule whose statistic the metric does not define, at its line", () => {
+    const rules = writeRules(`${QUEUE_BACKLOG}  - id: QueueGrowing
     metric: td.queue.length
     statistic: rate
     window: 1m
     condition: ">"
     threshold: 1
-`),
-      ],
-      { TEST_HOOK_URL: hook.url },
-    );
-    const error =
-      'rule "QueueGrowing": rate is not defined for the gauge td.queue.length; use one of avg, min, max, sum, count, last, quantile';
-    const logged = await collector.waitForLine(/^alerts: evaluation failed: /);
-    expect(logged.text).toBe(
-      `alerts: evaluation failed: ${error}; its alerts hold their state (logged again when the error changes)`,
-    );
-    expect(logged.stream).toBe("err");
-
-    // Three evaluations later the error still holds, and is not repeated.
-    await new Promise((resolve) => setTimeout(resolve, 3500));
-    const state = JSON.parse(
-      readFileSync(path.join(dataDir, "alerts", "state.json"), "utf8"),
-    ) as {
-      rules: Record<
-        string,
-        { lastEvaluationMillis: number; lastError: string }
-      >;
-    };
-    expect(state.rules.QueueGrowing?.lastError).toBe(error);
-    expect(
-      state.rules.QueueGrowing!.lastEvaluationMillis - logged.at,
-    ).toBeGreaterThanOrEqual(2000);
-    expect(await stop(collector)).toBe(0);
-    expect(
-      collector.lines
-        .filter((l) => l.text.includes("QueueGrowing"))
-        .map((l) => l.text),
-    ).toEqual([logged.text]);
-    // The evaluator's alert about itself fired, and was notified once.
-    const self = `alerts: AlertEvaluatorFailing {alertname="AlertEvaluatorFailing", store="embedded:${dataDir}"}`;
-    expect(
-      collector.lines
-        .map((l) => l.text)
-        .filter((t) => t.startsWith("alerts: AlertEvaluatorFailing ")),
-    ).toEqual([`${self}: inactive -> pending`, `${self}: pending -> firing`]);
-    expect(hook.received.map((r) => r.alerts[0]!.rule)).toEqual([
-      "AlertEvaluatorFailing",
+`);
+    const result = runCli([
+      "collector",
+      "--listen",
+      "127.0.0.1:0",
+      "--data-dir",
+      dataDir,
+      "--rules",
+      rules,
     ]);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `${rules}:18:16: rules[1].statistic: rate is not defined for the gauge td.queue.length; use one of avg, min, max, sum, count, last`,
+    );
+    expect(result.stdout).not.toContain("listening");
   });
 
   it("refuses a raw PromQL rule, which its embedded store cannot run, naming the file and what to do", async () => {
