@@ -68,11 +68,47 @@ function repeatKey(message: string): string {
   return (message.split("\n")[0] ?? "").replace(/\d+/g, "#").slice(0, 120);
 }
 
+/**
+ * The periodic reader's own lines about an export that failed or timed out.
+ * The OTLP transport says where and why in a line of its own
+ * (otlp-exporter.ts), so these would only say it a second time, less well.
+ */
+const READER_EXPORT_FAILURE =
+  /^PeriodicExportingMetricReader: metrics export (failed|timed out)/;
+
+/**
+ * Wraps a logger so that the reader's export failure lines become debug
+ * lines: logged at DEBUG and finer, dropped otherwise (the level filter of
+ * `diag` has already let them through as errors).
+ */
+export function withReaderFailuresAsDebug(
+  inner: DiagLogger,
+  level: DiagLogLevel,
+): DiagLogger {
+  const demote = (log: DiagLogFunction): DiagLogFunction => {
+    return (message, ...args) => {
+      if (!READER_EXPORT_FAILURE.test(message)) return log(message, ...args);
+      if (level >= DiagLogLevel.DEBUG) inner.debug(message, ...args);
+    };
+  };
+  return {
+    error: demote(inner.error.bind(inner)),
+    warn: demote(inner.warn.bind(inner)),
+    info: inner.info.bind(inner),
+    debug: inner.debug.bind(inner),
+    verbose: inner.verbose.bind(inner),
+  };
+}
+
 /** Installs the console logger at the level `OTEL_LOG_LEVEL` names. */
 export function installDiagLogger(rawLevel: string | undefined): void {
   const raw = rawLevel?.trim();
   const level = raw ? LOG_LEVELS[raw.toUpperCase()] : DiagLogLevel.WARN;
-  diag.setLogger(withoutRepeats(new DiagConsoleLogger()), {
+  const console = withReaderFailuresAsDebug(
+    new DiagConsoleLogger(),
+    level ?? DiagLogLevel.WARN,
+  );
+  diag.setLogger(withoutRepeats(console), {
     logLevel: level ?? DiagLogLevel.WARN,
     suppressOverrideMessage: true,
   });
