@@ -37,7 +37,11 @@ export interface MonitoringManagerOptions {
    * Default: `TD_MONITORING_STORE`, else the embedded store.
    */
   readonly store?: MetricStore | string;
-  /** Where the alert evaluator keeps its state. Default: `<data dir>/alerts`. */
+  /**
+   * Where the alert evaluator keeps its state. Default: `<data dir>/alerts`
+   * of the embedded store read (`embedded:DIR` gives `DIR/alerts`), else of
+   * `TD_MONITORING_DATA_DIR` or `data/monitoring`.
+   */
   readonly alertsDir?: string;
   /** The window of the status' rates and latencies. Default 300. */
   readonly statusWindowSeconds?: number;
@@ -158,7 +162,7 @@ const STATISTICS: Record<StatName, Statistic> = {
 export class MonitoringManager {
   private store: MetricStore | undefined;
   private readonly storeChoice: MetricStore | string | undefined;
-  private readonly alertsDir: string;
+  private readonly alertsDirChoice: string | undefined;
   private readonly statusWindowSeconds: number;
   private readonly env: NodeJS.ProcessEnv;
   private readonly clock: () => number;
@@ -176,8 +180,24 @@ export class MonitoringManager {
     this.env = env;
     this.clock = clock;
     this.statusWindowSeconds = statusWindowSeconds;
-    this.alertsDir =
-      options.alertsDir ?? path.join(resolveDataDir(undefined, env), "alerts");
+    this.alertsDirChoice = options.alertsDir;
+  }
+
+  /**
+   * The alerts beside the series read: `status --store embedded:DIR` counted
+   * the alerts of `data/monitoring` while `alerts list --data-dir DIR` listed
+   * DIR's. Parsed on use, as the store is, so a bad spec fails on first use.
+   */
+  private alertsDir(): string {
+    if (this.alertsDirChoice !== undefined) return this.alertsDirChoice;
+    const choice = this.storeChoice;
+    const spec =
+      typeof choice === "object" ? undefined : parseStoreSpec(choice, this.env);
+    const dataDir =
+      spec?.kind === "embedded"
+        ? spec.dataDir
+        : resolveDataDir(undefined, this.env);
+    return path.join(dataDir, "alerts");
   }
 
   /** The store, opened on first use so that constructing never fails on I/O. */
@@ -205,7 +225,7 @@ export class MonitoringManager {
       this.getStore(),
       options.atMillis ?? this.clock(),
       this.statusWindowSeconds,
-      () => firingBySeverity(this.alertsDir, options.atMillis),
+      () => firingBySeverity(this.alertsDir(), options.atMillis),
     );
     return this.status;
   }
@@ -272,7 +292,7 @@ export class MonitoringManager {
   async getActiveAlerts(
     options: { severity?: Severity } = {},
   ): Promise<AlertRecord[]> {
-    return new AlertStore(this.alertsDir, {
+    return new AlertStore(this.alertsDir(), {
       clock: this.clock,
     }).getActiveAlerts(options);
   }
@@ -286,7 +306,7 @@ export class MonitoringManager {
     id: string,
     note = "resolved through the API",
   ): Promise<AlertRecord> {
-    return new AlertStore(this.alertsDir, { clock: this.clock }).resolve(
+    return new AlertStore(this.alertsDir(), { clock: this.clock }).resolve(
       id,
       note,
     );

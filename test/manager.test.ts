@@ -266,6 +266,33 @@ describe("MonitoringManager status at a past time", () => {
       rmSync(alertsDir, { recursive: true, force: true });
     }
   });
+
+  it("reads DIR/alerts for embedded:DIR, not data/monitoring/alerts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "td-manager-embedded-"));
+    try {
+      EmbeddedDatabase.open(dir).close();
+      await writeState(join(dir, "alerts"), {
+        ...emptyState(),
+        alerts: { A: alert("A", "critical", END - 60_000) },
+      });
+      const manager = new MonitoringManager({
+        store: `embedded:${dir}`,
+        env: { TD_MONITORING_DATA_DIR: join(dir, "elsewhere") },
+        clock: () => END,
+      });
+      try {
+        expect((await manager.getActiveAlerts()).map((a) => a.id)).toEqual([
+          "A",
+        ]);
+        const { alerts } = await manager.collectMetrics({ atMillis: END });
+        expect(alerts).toEqual({ info: 0, warning: 0, critical: 1 });
+      } finally {
+        await manager.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("MonitoringManager on bad input", () => {

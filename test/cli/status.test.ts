@@ -1,10 +1,15 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { register } from "../../src/cli/commands/status.js";
+import {
+  emptyState,
+  writeState,
+  type AlertRecord,
+} from "../../src/alerts/state-file.js";
 import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
 import { END, loadEmbedded, type Fixture } from "../query/cases.js";
 import { EXPECTED_STATUS, STATUS_FIXTURES } from "../query/status-fixtures.js";
@@ -171,5 +176,133 @@ describe("td-monitor status", () => {
     await expect(status(["--watch", "--interval", "often"])).rejects.toThrow(
       /--interval "often" is not a duration; expected e\.g\. 30s/,
     );
+  });
+});
+
+/** The built CLI in `cwd`, without the store or data directory of the environment. */
+function cli(
+  cwd: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  delete env.TD_MONITORING_STORE;
+  delete env.TD_MONITORING_DATA_DIR;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      { cwd, env },
+      (error, stdout, stderr) =>
+        resolve({
+          code:
+            error === null ? 0 : Number((error as { code?: number }).code ?? 1),
+          stdout,
+          stderr,
+        }),
+    );
+  });
+}
+
+describe("td-monitor status --at", () => {
+  const at = (time: string) => Date.parse(`2026-12-04T${time}Z`);
+  const alert = (
+    id: string,
+    severity: AlertRecord["severity"],
+    fired: string,
+    resolved?: string,
+  ): AlertRecord => ({
+    id,
+    rule: id,
+    seriesKey: id,
+    labels: { alertname: id },
+    severity,
+    state: resolved === undefined ? "firing" : "resolved",
+    message: `${id} is high`,
+    value: 1,
+    threshold: 0.5,
+    peakValue: 1,
+    startedAtMillis: at(fired) - 2_000,
+    firedAtMillis: at(fired),
+    ...(resolved === undefined ? {} : { resolvedAtMillis: at(resolved) }),
+    receivers: [],
+    lastEvaluationMillis: at(resolved ?? "05:30:00"),
+    notifications: [],
+    delivered: {},
+  });
+
+  it("counts the alerts of --store embedded:DIR firing at that time", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "td-cli-status-at-"));
+    // Elsewhere, so that data/monitoring of the working directory is empty.
+    const cwd = mkdtempSync(join(tmpdir(), "td-cli-status-cwd-"));
+    try {
+      EmbeddedDatabase.open(dir).close();
+      await writeState(join(dir, "alerts"), {
+        ...emptyState(),
+        alerts: Object.fromEntries(
+          [
+            // The demo's alerts: fired at 04:59:02, resolved at 04:59:22.
+            alert("ApiErrorRateHigh", "critical", "04:59:02", "04:59:22"),
+            alert("QueueBacklog", "warning", "04:59:02", "04:59:22"),
+            alert("ApiLatencyHigh", "warning", "04:59:02", "04:59:22"),
+            alert("DocumentFailuresHigh", "warning", "04:59:02", "04:59:22"),
+            // Fired before and never resolved: firing then too.
+            alert("DiskFilling", "info", "04:00:00"),
+            // Entirely before, and entirely after, 04:59:05: not firing then.
+            alert("CpuHigh", "critical", "04:50:00", "04:55:00"),
+            alert("MemoryHigh", "warning", "05:00:00", "05:10:00"),
+            alert("Later", "info", "05:20:00"),
+          ].map((a) => [a.id, a]),
+        ),
+      });
+      const store = ["--store", `embedded:${dir}`];
+      const json = await cli(cwd, [
+        "status",
+        ...store,
+        "--at",
+        "2026-12-04T04:59:05Z",
+        "--json",
+      ]);
+      expect(json.stderr).toBe("");
+      expect(JSON.parse(json.stdout).alerts).toEqual({
+        info: 1,
+        warning: 3,
+        critical: 1,
+      });
+      const text = await cli(cwd, [
+        "status",
+        ...store,
+        "--at",
+        "2026-12-04T04:59:05Z",
+      ]);
+      expect(text.stdout).toMatch(/critical 1, warning 3, info 1/);
+      // At 05:05 only DiskFilling and MemoryHigh fire; at 05:25, DiskFilling and Later.
+      const later = await cli(cwd, [
+        "status",
+        ...store,
+        "--at",
+        "2026-12-04T05:05:00Z",
+        "--json",
+      ]);
+      expect(JSON.parse(later.stdout).alerts).toEqual({
+        info: 1,
+        warning: 1,
+        critical: 0,
+      });
+      const last = await cli(cwd, [
+        "status",
+        ...store,
+        "--at",
+        "2026-12-04T05:25:00Z",
+        "--json",
+      ]);
+      expect(JSON.parse(last.stdout).alerts).toEqual({
+        info: 2,
+        warning: 0,
+        critical: 0,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
