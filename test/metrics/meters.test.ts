@@ -23,7 +23,7 @@ import {
   type AppMetrics,
   type ProcessedDocument,
 } from "../../src/metrics/meters.js";
-import { buildViews } from "../../src/metrics/views.js";
+import { buildViews, METER_NAME } from "../../src/metrics/views.js";
 
 let provider: MeterProvider | undefined;
 afterEach(async () => {
@@ -175,6 +175,53 @@ describe("app meters", () => {
     expect(JSON.stringify(points(exported.get("td.users.active")))).not.toMatch(
       /alice|bob|carol/,
     );
+  });
+});
+
+describe("catalog views", () => {
+  it("cap td.errors at its cardinality limit, folding the rest into the overflow series without losing a count", async () => {
+    const limit = catalog.find(
+      (m) => m.name === "td.errors",
+    )!.cardinalityLimit!;
+    const exported = await collect((meterProvider) => {
+      const m = createAppMetrics({ meterProvider });
+      for (let i = 0; i < limit + 50; i++) m.error(`Error${i}`);
+    });
+
+    const errors = points(exported.get("td.errors"));
+    expect(errors).toHaveLength(limit);
+    const overflow = errors.filter(
+      (p) => p.attributes["otel.metric.overflow"] === true,
+    );
+    expect(overflow).toEqual([
+      { attributes: { "otel.metric.overflow": true }, value: 51 },
+    ]);
+    const total = errors.reduce((sum, p) => sum + (p.value as number), 0);
+    expect(total).toBe(limit + 50);
+  });
+
+  it("keep only a metric's allowed attributes, so a raw path or a user id never becomes a series", async () => {
+    const exported = await collect((meterProvider) => {
+      meterProvider
+        .getMeter(METER_NAME)
+        .createHistogram("http.server.request.duration", { unit: "s" })
+        .record(0.05, {
+          "http.request.method": "GET",
+          "http.route": "/documents/:id",
+          "url.path": "/documents/123",
+          "user.id": "u-42",
+        });
+    });
+
+    expect(points(exported.get("http.server.request.duration"))).toEqual([
+      {
+        attributes: {
+          "http.request.method": "GET",
+          "http.route": "/documents/:id",
+        },
+        value: expect.objectContaining({ count: 1, sum: 0.05 }),
+      },
+    ]);
   });
 });
 
