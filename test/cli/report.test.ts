@@ -51,7 +51,8 @@ describe("td-monitor report", () => {
   });
 
   it("writes HTML under the data directory's reports, named by time", async () => {
-    const { stdout } = await report(["--format", "html"]);
+    const { stdout, stderr } = await report(["--format", "html"]);
+    expect(stderr).toBe(""); // no progress bar outside a terminal
     const file = join(dataDir, "reports", "report-2024-03-04T06-00-00Z.html");
     expect(stdout.trim()).toBe(file);
     expect(readFileSync(file, "utf8")).toMatch(/^<!doctype html>/);
@@ -73,6 +74,26 @@ describe("td-monitor report", () => {
     const json = JSON.parse(readFileSync(out, "utf8")) as Report;
     expect(json.previousWindow).toBeNull();
     expect(json.business.documents.previous.value).toBeNull();
+  });
+
+  it("shows its progress by section on a terminal, on stderr only", async () => {
+    // util-linux's `script` gives the command a terminal; stdout goes to a
+    // file, so what the terminal shows is stderr alone.
+    const out = join(dataDir, "progress.md");
+    const command = [process.execPath, MAIN, ...window(), "--format", "md"]
+      .map((arg) => `'${arg}'`)
+      .join(" ");
+    const { stdout: terminal } = await run("script", [
+      "-qec",
+      `${command} --out - > '${out}'`,
+      "/dev/null",
+    ]);
+
+    expect(terminal).toContain("0/9 system");
+    expect(terminal).toContain("9/9 done");
+    const markdown = readFileSync(out, "utf8");
+    expect(markdown).toMatch(/^# td-monitoring report\n/);
+    expect(markdown).not.toContain("9/9");
   });
 
   it("fails with a message for a bad flag", async () => {
