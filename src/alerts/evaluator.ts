@@ -161,7 +161,9 @@ export class Evaluator {
       clock: this.clock,
     });
     if ("heldBy" in lease) {
-      diag.info(
+      // Debug only: the report says so, and its reader (the CLI, or the
+      // collector's log of reports) tells the operator once.
+      diag.debug(
         `alerts: evaluation skipped, the state is held by ${lease.heldBy}`,
       );
       return {

@@ -89,6 +89,33 @@ describe("logReports", () => {
     log({ ...report([]), skipped: "pid 42 on host" });
     log(report([{ id: "A", series: 0, error }]));
 
-    expect(lines).toHaveLength(1);
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn alerts: evaluation failed: /),
+      expect.stringMatching(/^info alerts: evaluation skipped: /),
+      "info alerts: evaluating again: the alert state is free",
+    ]);
+  });
+
+  it("says once that another evaluator holds the state, and when it no longer does", () => {
+    diag.setLogger(logger, {
+      logLevel: DiagLogLevel.INFO,
+      suppressOverrideMessage: true,
+    });
+    const log = logReports();
+    const skipped = (by: string) => ({ ...report([]), skipped: by });
+
+    log(skipped("pid 42 on web-1"));
+    log(skipped("pid 42 on web-1")); // the same holder: quiet
+    log(skipped("pid 77 on web-2"));
+    log(report([{ id: "A", series: 1 }]));
+    log(report([{ id: "A", series: 1 }]));
+
+    const held = (by: string) =>
+      `info alerts: evaluation skipped: the alert state is held by ${by}, another evaluator on this data directory (logged again when that changes)`;
+    expect(lines).toEqual([
+      held("pid 42 on web-1"),
+      held("pid 77 on web-2"),
+      "info alerts: evaluating again: the alert state is free",
+    ]);
   });
 });

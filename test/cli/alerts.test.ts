@@ -613,6 +613,50 @@ describe("td-monitor alerts", () => {
     }
   });
 
+  it("notifies once when two evaluator processes start together on one data directory", async () => {
+    const rounds = 4;
+    for (let round = 0; round < rounds; round++) {
+      const dir = mkdtempSync(path.join(tmpdir(), "td-alerts-race-"));
+      try {
+        cpSync(path.join(dataDir, "metrics"), path.join(dir, "metrics"), {
+          recursive: true,
+        });
+        const before = received.length;
+        const evaluate = () =>
+          cli(
+            [
+              "alerts",
+              "evaluate",
+              "--rules",
+              rulesFile,
+              "--store",
+              `embedded:${dir}`,
+              "--data-dir",
+              dir,
+            ],
+            { TEST_HOOK_URL: hookUrl },
+          );
+
+        const both = await Promise.all([evaluate(), evaluate()]);
+
+        expect(both.map((r) => [r.code, r.stderr])).toEqual([
+          [0, ""],
+          [0, ""],
+        ]);
+        // A skip is said once, by the CLI, not also by the evaluator's log.
+        for (const { stdout } of both) {
+          expect(stdout.match(/skipped/g)?.length ?? 0).toBeLessThanOrEqual(1);
+        }
+        const firings = received
+          .slice(before)
+          .filter((body) => body.status === "firing");
+        expect(firings, `round ${round}`).toHaveLength(1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it("evaluates in a loop with --every until SIGTERM", async () => {
     const child = spawn(
       process.execPath,
