@@ -6,6 +6,8 @@
  * file archive; `td-monitor alerts evaluate` reads Prometheus and notifies a
  * real Alertmanager. In order, the test
  *
+ * 0. sends the field cases R2 and R4 to otelcol, and reads them back alike
+ *    from both stores (test/e2e/field-cases.ts);
  * 1. stops td-monitor's collector and Prometheus for 30 s while it makes K
  *    requests, and finds all K in both stores once they are back;
  * 2. runs the demo's load (autocannon) and sees the alert reach Alertmanager;
@@ -34,7 +36,13 @@ import { EmbeddedDatabase } from "../../src/store/embedded/database.js";
 import type { HistogramSample } from "../../src/store/embedded/samples.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { MetricStore } from "../../src/store/types.js";
-import { collectorPorts, freePort, waitFor } from "../collector/harness.js";
+import {
+  collectorPorts,
+  freePort,
+  sendOtlpJson,
+  waitFor,
+} from "../collector/harness.js";
+import { fieldCaseQuestions, fieldCasesExport } from "./field-cases.js";
 import { dashboardQueries, substitute } from "./dashboards.js";
 import { stopAll } from "./processes.js";
 import { instantQuery, single } from "./prometheus-api.js";
@@ -100,6 +108,7 @@ describe.skipIf(skip)("the pipeline end to end", () => {
   let tdMonitor: Restartable;
   let collector: Restartable;
   let serviceUrl: string;
+  let otelcolOtlpUrl: string;
   let serviceOutput: () => string = () => "";
   let serviceStartMillis: number;
   let embeddedDir: string;
@@ -153,6 +162,7 @@ describe.skipIf(skip)("the pipeline end to end", () => {
       await freePort(),
     ];
     const ports = await collectorPorts();
+    otelcolOtlpUrl = ports.otlpUrl;
     prom = await prometheus(
       join(root, "prometheus"),
       promPort,
@@ -256,6 +266,47 @@ describe.skipIf(skip)("the pipeline end to end", () => {
       () => tdMonitor.output().slice(-4000),
     );
     measured.firstDataSeconds = (Date.now() - serviceStartMillis) / 1000;
+  });
+
+  it("reads cases R2 and R4 back alike from both stores, after otelcol carried them", async () => {
+    // Whole seconds a minute back: Prometheus keeps milliseconds, and takes
+    // samples this recent into its head block.
+    const baseMillis = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const sent = await sendOtlpJson(
+      otelcolOtlpUrl,
+      fieldCasesExport(baseMillis),
+    );
+    expect(sent.status, sent.text).toBe(200);
+
+    const questions = fieldCaseQuestions(baseMillis);
+    const answers = async (store: MetricStore) =>
+      Promise.all(
+        questions.map(async ({ query }) =>
+          (await store.query(query)).series.map((s) => s.value),
+        ),
+      );
+    const expected = questions.map(({ expected }) => [expected]);
+    for (const [name, store] of [
+      ["the embedded store", embedded],
+      ["Prometheus", prometheusStore],
+    ] as const) {
+      // Every answer in place, then compared whole: NaN equals NaN here.
+      const got = await waitFor(
+        `cases R2 and R4 in ${name}`,
+        async () => {
+          const values = await answers(store);
+          return values.every((v) => v.length === 1) ? values : undefined;
+        },
+        30_000,
+        () => collector.output().slice(-4000),
+      );
+      expect(
+        Object.fromEntries(questions.map((q, i) => [q.name, got[i]])),
+        name,
+      ).toEqual(
+        Object.fromEntries(questions.map((q, i) => [q.name, expected[i]])),
+      );
+    }
   });
 
   it("loses no counter increment while td-monitor's collector and Prometheus are down for 30 s", async () => {
@@ -480,7 +531,9 @@ describe.skipIf(skip)("the pipeline end to end", () => {
       const embeddedSamples = db
         .readSeries({
           metric: metric.name,
-          filters: [],
+          // The service's alone, as in Prometheus: the field cases' export
+          // is another service's.
+          filters: [{ key: "service.name", op: "=", value: SERVICE_NAME }],
           startMillis: 0,
           endMillis: settledMillis,
         })
