@@ -130,18 +130,20 @@ function readOtlp(read: EnvReader): OtlpConfig {
       ...read.headers("OTEL_EXPORTER_OTLP_HEADERS"),
       ...read.headers("OTEL_EXPORTER_OTLP_METRICS_HEADERS"),
     },
-    protocol: read.oneOf(
-      signalSpecific(read, "PROTOCOL"),
-      ["http/protobuf", "http/json"] as const,
+    protocol: otlpSetting<OtlpConfig["protocol"]>(
+      "PROTOCOL",
+      (name, fallback) =>
+        read.oneOf(name, ["http/protobuf", "http/json"] as const, fallback),
       "http/protobuf",
     ),
-    timeoutMillis: read.positiveInteger(
-      signalSpecific(read, "TIMEOUT"),
+    timeoutMillis: otlpSetting(
+      "TIMEOUT",
+      (name, fallback) => read.positiveInteger(name, fallback),
       10_000,
     ),
-    compression: read.oneOf(
-      signalSpecific(read, "COMPRESSION"),
-      ["gzip", "none"] as const,
+    compression: otlpSetting<OtlpConfig["compression"]>(
+      "COMPRESSION",
+      (name, fallback) => read.oneOf(name, ["gzip", "none"] as const, fallback),
       "none",
     ),
     temporality: read.oneOf(
@@ -158,6 +160,24 @@ function readOtlp(read: EnvReader): OtlpConfig {
       ),
     },
   };
+}
+
+/**
+ * An OTLP setting read by `readOne` from `OTEL_EXPORTER_OTLP_METRICS_<suffix>`,
+ * else `OTEL_EXPORTER_OTLP_<suffix>`, else `fallback`. The signal-specific
+ * variable wins when set; one that is unset or invalid leaves the general one
+ * in force (a bad `..._METRICS_TIMEOUT` next to `OTEL_EXPORTER_OTLP_TIMEOUT=5000`
+ * means 5000, not the default). The general variable is read only when used,
+ * so a bad one that the specific overrides costs no warning.
+ */
+function otlpSetting<T>(
+  suffix: string,
+  readOne: (name: string, fallback: Fallback<T>) => T,
+  fallback: T,
+): T {
+  return readOne(`OTEL_EXPORTER_OTLP_METRICS_${suffix}`, () =>
+    readOne(`OTEL_EXPORTER_OTLP_${suffix}`, fallback),
+  );
 }
 
 // The signal-specific variable wins when set; the general one otherwise.
@@ -197,6 +217,16 @@ function readExportTimeout(read: EnvReader, intervalMillis: number): number {
   return intervalMillis;
 }
 
+/**
+ * What a setting falls back to: a value, or how to read it, for a fallback
+ * that is itself another variable and should be read only when needed.
+ */
+type Fallback<T> = T | (() => T);
+
+function valueOf<T>(fallback: Fallback<T>): T {
+  return typeof fallback === "function" ? (fallback as () => T)() : fallback;
+}
+
 /** Reads typed values from an environment and warns about bad ones. */
 class EnvReader {
   constructor(
@@ -227,17 +257,18 @@ class EnvReader {
     return fallback;
   }
 
-  positiveInteger(name: string, fallback: number): number {
+  positiveInteger(name: string, fallback: Fallback<number>): number {
     const value = this.string(name);
-    if (value === undefined) return fallback;
+    if (value === undefined) return valueOf(fallback);
     const parsed = Number(value);
     if (Number.isInteger(parsed) && parsed > 0) return parsed;
+    const used = valueOf(fallback);
     this.warnInvalid(
       name,
       "is not a positive whole number of milliseconds",
-      String(fallback),
+      String(used),
     );
-    return fallback;
+    return used;
   }
 
   port(name: string, fallback: number): number {
@@ -251,13 +282,18 @@ class EnvReader {
     return fallback;
   }
 
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  oneOf<T extends string>(
+    name: string,
+    allowed: readonly T[],
+    fallback: Fallback<T>,
+  ): T {
     const value = this.string(name)?.toLowerCase();
-    if (value === undefined) return fallback;
+    if (value === undefined) return valueOf(fallback);
     const match = allowed.find((candidate) => candidate === value);
     if (match !== undefined) return match;
-    this.warnInvalid(name, `is not one of ${allowed.join(", ")}`, fallback);
-    return fallback;
+    const used = valueOf(fallback);
+    this.warnInvalid(name, `is not one of ${allowed.join(", ")}`, used);
+    return used;
   }
 
   /** An http(s) URL, or undefined (with a warning) when it is not one. */

@@ -146,6 +146,49 @@ const BAD_VALUES: Array<
     (c) => c.otlp.protocol,
     "http/protobuf",
   ],
+  // A bad signal-specific value leaves the general variable in force.
+  [
+    {
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "thrift",
+    },
+    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL="thrift" is not one of http/protobuf, http/json; using http/json',
+    (c) => c.otlp.protocol,
+    "http/json",
+  ],
+  [
+    { OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "abc" },
+    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT="abc" is not a positive whole number of milliseconds; using 10000',
+    (c) => c.otlp.timeoutMillis,
+    10_000,
+  ],
+  [
+    {
+      OTEL_EXPORTER_OTLP_TIMEOUT: "5000",
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "0",
+    },
+    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT="0" is not a positive whole number of milliseconds; using 5000',
+    (c) => c.otlp.timeoutMillis,
+    5000,
+  ],
+  [
+    {
+      OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
+      OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "zstd",
+    },
+    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION="zstd" is not one of gzip, none; using gzip',
+    (c) => c.otlp.compression,
+    "gzip",
+  ],
+  [
+    {
+      OTEL_EXPORTER_OTLP_HEADERS: "a=1,b=2",
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: "a=3,junk",
+    },
+    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_HEADERS entry 2 is not "key=value" (values not shown: headers may hold secrets); using only a',
+    (c) => c.otlp.headers,
+    { a: "3", b: "2" },
+  ],
   [
     { OTEL_EXPORTER_OTLP_HEADERS: "api-key=s3cret,Bearer s3cret,x-b=2" },
     'td-monitoring: OTEL_EXPORTER_OTLP_HEADERS entry 2 is not "key=value" (values not shown: headers may hold secrets); using only api-key, x-b',
@@ -231,6 +274,29 @@ describe.each(BAD_VALUES)("a bad value: %o", (env, warning, pick, used) => {
     const { config, warnings } = read(env);
     expect(warnings).toEqual([warning]);
     expect(pick(config)).toEqual(used);
+  });
+});
+
+describe("a signal-specific OTLP variable next to the general one", () => {
+  it("is used alone when good: the bad general value it overrides costs no warning", () => {
+    const { config, warnings } = read({
+      OTEL_EXPORTER_OTLP_COMPRESSION: "brotli",
+      OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "gzip",
+    });
+    expect(warnings).toEqual([]);
+    expect(config.otlp.compression).toBe("gzip");
+  });
+
+  it("falls back past a bad general value to the default when both are bad, warning about each", () => {
+    const { config, warnings } = read({
+      OTEL_EXPORTER_OTLP_TIMEOUT: "soon",
+      OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "later",
+    });
+    expect(warnings).toEqual([
+      'td-monitoring: OTEL_EXPORTER_OTLP_TIMEOUT="soon" is not a positive whole number of milliseconds; using 10000',
+      'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT="later" is not a positive whole number of milliseconds; using 10000',
+    ]);
+    expect(config.otlp.timeoutMillis).toBe(10_000);
   });
 });
 
