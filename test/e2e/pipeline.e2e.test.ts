@@ -7,7 +7,7 @@
  * real Alertmanager. In order, the test
  *
  * 0. sends the field cases R2 and R4 to otelcol, and reads them back alike
- *    from both stores (test/e2e/field-cases.ts);
+ *    from both stores (test/helpers/field-cases.ts);
  * 1. stops td-monitor's collector and Prometheus for 30 s while it makes K
  *    requests, and finds all K in both stores once they are back;
  * 2. runs the demo's load (autocannon) and sees the alert reach Alertmanager;
@@ -42,7 +42,10 @@ import {
   sendOtlpJson,
   waitFor,
 } from "../collector/harness.js";
-import { fieldCaseQuestions, fieldCasesExport } from "./field-cases.js";
+import {
+  fieldCaseQuestions,
+  fieldCasesExport,
+} from "../helpers/field-cases.js";
 import { dashboardQueries, substitute } from "./dashboards.js";
 import { stopAll } from "./processes.js";
 import { instantQuery, single } from "./prometheus-api.js";

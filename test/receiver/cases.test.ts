@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Query } from "../../src/query/model.js";
+import { R2_DOUBLES, r4HistogramPoints } from "../helpers/field-cases.js";
 import { EmbeddedStore } from "../../src/store/embedded/query.js";
 import type {
   HistogramSample,
@@ -91,15 +92,6 @@ describe.each(encodings)("receiving cases over %s", (encoding) => {
 
   it("R4: flagged points store no sample; the histogram increase is 10 with no reset", async () => {
     const duration = "td.document.processing.duration";
-    const histogramPoint = (seconds: number, count: number, flags = 0) => ({
-      startTimeUnixNano: at(0),
-      timeUnixNano: at(seconds),
-      count: String(count),
-      sum: count,
-      bucketCounts: flags ? [] : ["0", String(count)],
-      explicitBounds: flags ? [] : [1],
-      flags,
-    });
     const payload = request([
       {
         name: "r4.gauge",
@@ -110,11 +102,7 @@ describe.each(encodings)("receiving cases over %s", (encoding) => {
         unit: "s",
         histogram: {
           aggregationTemporality: 2,
-          dataPoints: [
-            histogramPoint(10, 100),
-            histogramPoint(20, 0, 1),
-            histogramPoint(30, 110),
-          ],
+          dataPoints: r4HistogramPoints(at),
         },
       },
       {
@@ -169,12 +157,11 @@ describe("receiving cases only OTLP/JSON can express", () => {
 
   it('R2: NaN, Infinity, -Infinity and "1.5" are stored and read back by a query', async () => {
     const queue = "td.queue.length";
-    const doubles = ["NaN", "Infinity", "-Infinity", "1.5"];
     const payload = request([
       {
         name: queue,
         gauge: {
-          dataPoints: doubles.map((asDouble, i) => ({
+          dataPoints: R2_DOUBLES.map((asDouble, i) => ({
             timeUnixNano: at(i + 1),
             asDouble,
           })),

@@ -1,6 +1,6 @@
 /**
- * The receiving cases R2 and R4 of the field cases as one OTLP/JSON export
- * for otelcol, and the questions that read them back: the pipeline test sends
+ * The receiving cases R2 and R4 of the field cases: R4's points, shared with
+ * the receiver's own test, and both as one OTLP/JSON export for otelcol, and the questions that read them back: the pipeline test sends
  * it through the collector into Prometheus (remote write) and td-monitor's
  * embedded store (OTLP), and both stores must answer alike.
  *
@@ -17,12 +17,17 @@ const R4_TYPE = "field-case-r4";
 /** R2's doubles, one a second from the export's base time. */
 export const R2_DOUBLES = ["NaN", "Infinity", "-Infinity", "1.5"] as const;
 
-/** The export, its points `seconds` after `baseMillis` (whole ms). */
-export function fieldCasesExport(baseMillis: number): unknown {
-  const at = (seconds: number) =>
-    `${BigInt(baseMillis + seconds * 1000) * 1_000_000n}`;
-  const histogramPoint = (seconds: number, count: number, flags = 0) => ({
-    attributes: [{ key: "td.document.type", value: { stringValue: R4_TYPE } }],
+/**
+ * R4's cumulative histogram points, OTLP/JSON: count 100 at 10 s, a point
+ * flagged no-recorded-value with count 0 at 20 s, count 110 at 30 s. `at`
+ * gives the time of a second as OTLP/JSON nanoseconds.
+ */
+export function r4HistogramPoints(
+  at: (seconds: number) => string,
+  attributes: unknown[] = [],
+): unknown[] {
+  const point = (seconds: number, count: number, flags = 0) => ({
+    attributes,
     startTimeUnixNano: at(0),
     timeUnixNano: at(seconds),
     count: String(count),
@@ -31,6 +36,13 @@ export function fieldCasesExport(baseMillis: number): unknown {
     explicitBounds: flags ? [] : [1],
     flags,
   });
+  return [point(10, 100), point(20, 0, 1), point(30, 110)];
+}
+
+/** The export, its points `seconds` after `baseMillis` (whole ms). */
+export function fieldCasesExport(baseMillis: number): unknown {
+  const at = (seconds: number) =>
+    `${BigInt(baseMillis + seconds * 1000) * 1_000_000n}`;
   return {
     resourceMetrics: [
       {
@@ -65,11 +77,12 @@ export function fieldCasesExport(baseMillis: number): unknown {
                 unit: "s",
                 histogram: {
                   aggregationTemporality: 2,
-                  dataPoints: [
-                    histogramPoint(10, 100),
-                    histogramPoint(20, 0, 1),
-                    histogramPoint(30, 110),
-                  ],
+                  dataPoints: r4HistogramPoints(at, [
+                    {
+                      key: "td.document.type",
+                      value: { stringValue: R4_TYPE },
+                    },
+                  ]),
                 },
               },
             ],
