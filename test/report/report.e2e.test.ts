@@ -247,6 +247,27 @@ function expectAnalysis(report: Report): void {
   const failures = finding("documents.failure_rate");
   near(failures.figures.failureRate!, 1 / 11, "1");
   near(failures.figures.processed!, 6336, "{document}");
+  // 30 hits and 70 misses every 5 min: 7200 lookups over the 72 intervals, 30% hit.
+  const cache = finding("cache.low_hit_ratio");
+  near(cache.figures.hitRatio!, 0.3, "1");
+  near(cache.figures.lookups!, 7200, "{lookup}");
+  expect(cache.title).toBe("Low cache hit ratio (all caches)");
+  // /api/docs every 5 min: 50 in (25, 50] ms, 45 in (50, 75] ms, 5 in
+  // (500, 750] ms. p50 is rank 50 of 100, the top of the first bucket: 50 ms;
+  // p99 is rank 99, 4 of the last 5: 500 + 250 · 4/5 = 700 ms; 14×.
+  const tails = findings.filter((f) => f.id === "http.tail_latency");
+  const tail = (label: string) =>
+    tails.find((f) => f.title === `Wide p99 to p50 gap (${label})`)!;
+  near(tail("/api/docs").figures.p50!, 0.05, "s");
+  near(tail("/api/docs").figures.p99!, 0.7, "s");
+  near(tail("/api/docs").figures.ratio!, 14, "1");
+  // All routes add the hostile route's 10 in (75, 100] ms: 110 in all.
+  // p50 is rank 55, 5 of 45 into (50, 75]: 50 + 25 · 5/45 ms; p99 is rank
+  // 108.9, 3.9 of 5 into (500, 750]: 695 ms.
+  const p50 = 0.05 + (0.025 * 5) / 45;
+  near(tail("all routes").figures.p50!, p50, "s");
+  near(tail("all routes").figures.p99!, 0.695, "s");
+  near(tail("all routes").figures.ratio!, 0.695 / p50, "1");
   expect(finding("capacity.filesystem_full").detail).toBe(
     "At 56.0% and growing 24.0% a day, it is full by 2024-03-06 02:00 UTC.",
   );
