@@ -13,7 +13,7 @@ import dc from "node:diagnostics_channel";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import type { Attributes, Meter } from "@opentelemetry/api";
+import type { Attributes, Meter, ObservableResult } from "@opentelemetry/api";
 import { instrumentOptions, requireMetric } from "./instruments.js";
 
 const REQUEST_START = "http.server.request.start";
@@ -49,7 +49,7 @@ interface InFlight {
 }
 
 // An attribute object per (method, scheme), made once: the active-requests
-// counter and the duration's base take them as they are. At most ten
+// counts are keyed by them, and the duration's base takes them as they are. At most ten
 // methods (with `_OTHER`) times two schemes.
 const BASE_ATTRIBUTES = new Map<string, Attributes>();
 
@@ -83,17 +83,30 @@ export function startHttpMetrics(
     "http.server.request.duration",
     instrumentOptions(requireMetric("http.server.request.duration")),
   );
-  const active = meter.createUpDownCounter(
+  // Requests in flight are counted in plain numbers and reported at each
+  // collection: an up-down counter's add() hashes its attributes to find the
+  // series, twice per request; the export is the same non-monotonic sum.
+  const activeCounts = new Map<Attributes, number>();
+  const active = meter.createObservableUpDownCounter(
     "http.server.active_requests",
     instrumentOptions(requireMetric("http.server.active_requests")),
   );
+  const observeActive = (result: ObservableResult): void => {
+    for (const [attributes, count] of activeCounts) {
+      result.observe(count, attributes);
+    }
+  };
+  active.addCallback(observeActive);
   const inFlight = new WeakMap<ServerResponse, InFlight>();
   const fastifyRoutes = new WeakMap<IncomingMessage, string>();
 
   const end = (state: InFlight, attributes: Attributes): void => {
     if (state.done) return;
     state.done = true;
-    active.add(-1, state.attributes);
+    activeCounts.set(
+      state.attributes,
+      (activeCounts.get(state.attributes) ?? 0) - 1,
+    );
     const seconds = (performance.now() - state.startMillis) / 1000;
     duration.record(seconds, attributes);
   };
@@ -110,7 +123,10 @@ export function startHttpMetrics(
       done: false,
     };
     inFlight.set(response, state);
-    active.add(1, state.attributes);
+    activeCounts.set(
+      state.attributes,
+      (activeCounts.get(state.attributes) ?? 0) + 1,
+    );
     // A client that hangs up early gets no `finish`; end the request anyway
     // so the active count comes back down. One listener shared by every
     // response: no closure per request.
@@ -147,6 +163,7 @@ export function startHttpMetrics(
   dc.subscribe(RESPONSE_FINISH, onFinish);
   dc.subscribe(FASTIFY_HANDLER_START, onFastifyHandler);
   return () => {
+    active.removeCallback(observeActive);
     dc.unsubscribe(REQUEST_START, onStart);
     dc.unsubscribe(RESPONSE_FINISH, onFinish);
     dc.unsubscribe(FASTIFY_HANDLER_START, onFastifyHandler);

@@ -317,7 +317,7 @@ const definitions: readonly MetricDefinition[] = [
   },
   {
     name: "http.server.active_requests",
-    instrument: "updowncounter",
+    instrument: "observable_updowncounter",
     unit: "{request}",
     description: "HTTP server requests in flight.",
     attributes: ["http.request.method", "url.scheme"],
