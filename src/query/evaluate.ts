@@ -41,9 +41,9 @@ export type ShapedSeries =
 
 /** A histogram as Prometheus stores it: one counter per bucket, plus sum and count. */
 interface HistogramCounters {
-  readonly buckets: ReadonlyMap<number, NumberPoint[]>;
-  readonly sum: NumberPoint[];
-  readonly count: NumberPoint[];
+  readonly buckets: ReadonlyMap<number, readonly NumberPoint[]>;
+  readonly sum: readonly NumberPoint[];
+  readonly count: readonly NumberPoint[];
 }
 
 /** A statistic of one group over one window; undefined when the data gives no answer. */
@@ -226,7 +226,7 @@ function histogramStatistic(
 ): GroupStatistic<HistogramSeries> {
   const increaseOf =
     (
-      pick: (c: HistogramCounters) => NumberPoint[],
+      pick: (c: HistogramCounters) => readonly NumberPoint[],
     ): GroupStatistic<HistogramSeries> =>
     (series, window) =>
       sumDefined(
@@ -318,10 +318,27 @@ function bucketIncreases(
   return [...totals].map(([upperBound, count]) => ({ upperBound, count }));
 }
 
+// A report asks many questions of one histogram series at once, and the
+// embedded store hands each the same points array (one read shared by the
+// questions of a turn): each array is split once, not once per question.
+const countersOfPoints = new WeakMap<
+  readonly HistogramPoint[],
+  HistogramCounters
+>();
+
 /** Splits histogram samples into per-bucket cumulative counters, sum and count. */
 export function histogramCounters(
   points: readonly HistogramPoint[],
 ): HistogramCounters {
+  let counters = countersOfPoints.get(points);
+  if (counters === undefined) {
+    counters = splitHistogram(points);
+    countersOfPoints.set(points, counters);
+  }
+  return counters;
+}
+
+function splitHistogram(points: readonly HistogramPoint[]): HistogramCounters {
   const buckets = new Map<number, NumberPoint[]>();
   const sum: NumberPoint[] = [];
   const count: NumberPoint[] = [];
