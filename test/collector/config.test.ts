@@ -114,6 +114,23 @@ describe("collector configs, read as text", () => {
     },
   );
 
+  it.each([mainConfig, ...overlays])(
+    "%s puts memory_limiter first and batch last in every pipeline",
+    (path) => {
+      // memory_limiter first, so that it refuses data before any other
+      // processor holds it; batch last, so batches are what is exported.
+      const { service } = readYaml(path) as {
+        service: { pipelines: Record<string, { processors: string[] }> };
+      };
+      const pipelines = Object.entries(service.pipelines);
+      expect(pipelines.length).toBeGreaterThan(0);
+      for (const [name, { processors }] of pipelines) {
+        expect(processors[0], `${path} ${name}`).toBe("memory_limiter");
+        expect(processors.at(-1), `${path} ${name}`).toBe("batch");
+      }
+    },
+  );
+
   it("listens on loopback unless told otherwise", () => {
     const config = readYaml(mainConfig) as {
       receivers: { otlp: { protocols: Record<string, { endpoint: string }> } };
