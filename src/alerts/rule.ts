@@ -13,12 +13,12 @@ import {
   type Node,
 } from "yaml";
 import { z } from "zod";
-import { findMetric } from "../metrics/catalog.js";
 import {
   STATISTIC_KINDS,
   type AttributeFilter,
   type Statistic,
 } from "../query/model.js";
+import { resolveMetric, UnknownMetricError } from "../query/resolve.js";
 import {
   isDefinedFor,
   statisticName,
@@ -341,14 +341,12 @@ function toFilter(text: string): AttributeFilter {
 }
 
 function catalogName(name: string, path: Path): string {
-  const metric = findMetric(name);
-  if (metric === undefined) {
-    throw new FieldError(
-      path,
-      `unknown metric "${name}": expected a catalog metric (an OpenTelemetry name, Prometheus name or alias)`,
-    );
+  try {
+    return resolveMetric(name).name;
+  } catch (error) {
+    if (!(error instanceof UnknownMetricError)) throw error;
+    throw new FieldError(path, error.message);
   }
-  return metric.name;
 }
 
 function toStatistic(raw: RawRule, at: Path): RuleStatistic {
@@ -432,7 +430,7 @@ function checkDefined(
   statistic: RuleStatistic,
   path: Path,
 ): void {
-  const { shape } = findMetric(metricName)!;
+  const { shape } = resolveMetric(metricName);
   const asked: Statistic =
     statistic.kind === "forecast" || statistic.kind === "trend"
       ? { kind: "last" }
@@ -798,14 +796,24 @@ export function parseRuleFile(text: string, path: string): RuleFile {
   const js: unknown = doc.toJS();
   const parsed = fileSchema.safeParse(js);
   const rawRules = new Map<number, RawRule>();
+  const early: Problems = []; // of rules too broken to check in full
   const list: unknown = (js as { rules?: unknown } | null)?.rules;
   if (Array.isArray(list)) {
     list.forEach((item: unknown, i) => {
       const rule = ruleSchema.safeParse(item);
-      if (rule.success) rawRules.set(i, rule.data);
-      else
-        for (const issue of rule.error.issues)
-          found.push(...fromIssue(issue, ["rules", i], root, text));
+      if (rule.success) {
+        rawRules.set(i, rule.data);
+        return;
+      }
+      for (const issue of rule.error.issues)
+        found.push(...fromIssue(issue, ["rules", i], root, text));
+      // The rest of the rule is checked too (its metric, its threshold…),
+      // so that one run reports every problem, not one layer at a time.
+      const rest = ruleSchema.safeParse(
+        withoutRefused(item, rule.error.issues),
+      );
+      if (rest.success) rawRules.set(i, rest.data);
+      else metricProblem(item, ["rules", i, "metric"], early);
     });
   }
   if (!parsed.success) {
@@ -813,16 +821,41 @@ export function parseRuleFile(text: string, path: string): RuleFile {
       found.unshift(...fromIssue(issue, [], root, text));
   }
   let result: RuleFile | undefined;
+  const problems: Problems = early;
   if (parsed.success) {
-    const problems: Problems = [];
     result = normalise(parsed.data, rawRules, path, problems);
-    for (const problem of problems) {
-      const { node, field } = locate(root, problem.path);
-      found.push({ node, field, message: problem.message });
-    }
+  }
+  for (const problem of problems) {
+    const { node, field } = locate(root, problem.path);
+    found.push({ node, field, message: problem.message });
   }
   if (found.length === 0 && result !== undefined) return result;
   throw ruleFileError(found, path, lineCounter);
+}
+
+/** Records an unknown metric of a rule that cannot be checked in full. */
+function metricProblem(item: unknown, path: Path, problems: Problems): void {
+  const metric = (item as { metric?: unknown } | null)?.metric;
+  if (typeof metric === "string") {
+    attempt(problems, () => catalogName(metric, path));
+  }
+}
+
+/** A rule's fields less those its schema issues name (unknown keys included). */
+function withoutRefused(
+  item: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): unknown {
+  if (typeof item !== "object" || item === null) return item;
+  const rest: Record<string, unknown> = { ...item };
+  for (const issue of issues) {
+    const [field] = issue.path;
+    if (typeof field === "string") delete rest[field];
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) delete rest[key];
+    }
+  }
+  return rest;
 }
 
 function ruleFileError(

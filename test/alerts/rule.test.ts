@@ -208,11 +208,12 @@ describe("rule file errors name the file, line, column and field", () => {
     expect(error.message.split("\n")).toEqual([
       "r.yaml:6:15: rules[0].severity: expected one of info, warning, critical",
       'r.yaml:7:19: rules[0].filters[0]: invalid regex "(": Unterminated group',
+      'r.yaml:9:13: rules[1].metric: unknown metric "cpu_temp"; did you mean cpu?',
       'r.yaml:12:15: rules[1].message: unknown format "nosuch": expected percent, seconds, bytes',
       'r.yaml:12:36: rules[1].message: unclosed "{{": expected "}}" after the name',
       'r.yaml:13:5: rules[1].treshold: unknown field; did you mean "threshold"?',
     ]);
-    expect(error.problems).toHaveLength(5);
+    expect(error.problems).toHaveLength(6);
     expect([error.line, error.column, error.field]).toEqual([
       6,
       15,
@@ -229,7 +230,38 @@ describe("rule file errors name the file, line, column and field", () => {
     expect(error.message.split("\n")).toEqual([
       'r.yaml:6:17: rules[0].receivers[0]: unknown receiver "pager": expected one of the receivers section (none declared)',
       'r.yaml:7:9: rules[1].id: duplicate rule id "CpuHigh"',
-      'r.yaml:8:13: rules[1].metric: unknown metric "nope": expected a catalog metric (an OpenTelemetry name, Prometheus name or alias)',
+      'r.yaml:8:13: rules[1].metric: unknown metric "nope"; `td-monitor metrics` lists the metric names',
+    ]);
+  });
+
+  // Regression: a new user fixed this file in three rounds, one layer of
+  // problems at a time; the unknown metric and the missing threshold only
+  // showed once the schema's problems were gone.
+  it("reports the problems behind the schema's in the same run", () => {
+    const error = errorOf(
+      `rules:
+  - id: X
+    metric: cpuu
+    statistic: avg
+    treshold: 1
+    severity: bad
+    condition: ">"
+  - id: Y
+    metric: memry
+    threshold: 0.9
+    severity: critical
+    colour: red
+`,
+    );
+    expect(error.message.split("\n")).toEqual([
+      "r.yaml:2:5: rules[0].threshold: expected threshold (a number) or tiers",
+      'r.yaml:3:13: rules[0].metric: unknown metric "cpuu"; did you mean cpu?',
+      'r.yaml:5:5: rules[0].treshold: unknown field; did you mean "threshold"?',
+      "r.yaml:6:15: rules[0].severity: expected one of info, warning, critical",
+      // Too broken (no condition) to check in full: its metric still is.
+      'r.yaml:8:5: rules[1].condition: expected one of ">", ">=", "<", "<="',
+      'r.yaml:9:13: rules[1].metric: unknown metric "memry"; did you mean memory?',
+      "r.yaml:12:5: rules[1].colour: unknown field (see docs/alerts.md for the fields)",
     ]);
   });
 
