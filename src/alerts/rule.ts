@@ -797,6 +797,9 @@ export function parseRuleFile(text: string, path: string): RuleFile {
   const parsed = fileSchema.safeParse(js);
   const rawRules = new Map<number, RawRule>();
   const early: Problems = []; // of rules too broken to check in full
+  // Fields the schema refused, by rule: what the rest of the rule's check
+  // says of them (a refused threshold is missing) is said already.
+  const refusedByRule = new Map<number, Set<string>>();
   const list: unknown = (js as { rules?: unknown } | null)?.rules;
   if (Array.isArray(list)) {
     list.forEach((item: unknown, i) => {
@@ -809,9 +812,9 @@ export function parseRuleFile(text: string, path: string): RuleFile {
         found.push(...fromIssue(issue, ["rules", i], root, text));
       // The rest of the rule is checked too (its metric, its threshold…),
       // so that one run reports every problem, not one layer at a time.
-      const rest = ruleSchema.safeParse(
-        withoutRefused(item, rule.error.issues),
-      );
+      const refused = refusedFields(rule.error.issues);
+      refusedByRule.set(i, refused);
+      const rest = ruleSchema.safeParse(without(item, refused));
       if (rest.success) rawRules.set(i, rest.data);
       else metricProblem(item, ["rules", i, "metric"], early);
     });
@@ -826,8 +829,12 @@ export function parseRuleFile(text: string, path: string): RuleFile {
     result = normalise(parsed.data, rawRules, path, problems);
   }
   for (const problem of problems) {
-    const { node, field } = locate(root, problem.path);
-    found.push({ node, field, message: problem.message });
+    const [section, index, field] = problem.path;
+    if (section === "rules" && typeof index === "number") {
+      if (refusedByRule.get(index)?.has(String(field))) continue;
+    }
+    const located = locate(root, problem.path);
+    found.push({ ...located, message: problem.message });
   }
   if (found.length === 0 && result !== undefined) return result;
   throw ruleFileError(found, path, lineCounter);
@@ -841,21 +848,25 @@ function metricProblem(item: unknown, path: Path, problems: Problems): void {
   }
 }
 
-/** A rule's fields less those its schema issues name (unknown keys included). */
-function withoutRefused(
-  item: unknown,
-  issues: readonly z.core.$ZodIssue[],
-): unknown {
-  if (typeof item !== "object" || item === null) return item;
-  const rest: Record<string, unknown> = { ...item };
+/** The fields of a rule its schema issues name, unknown keys included. */
+function refusedFields(issues: readonly z.core.$ZodIssue[]): Set<string> {
+  const fields = new Set<string>();
   for (const issue of issues) {
     const [field] = issue.path;
-    if (typeof field === "string") delete rest[field];
+    if (typeof field === "string") fields.add(field);
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) delete rest[key];
+      for (const key of issue.keys) fields.add(key);
     }
   }
-  return rest;
+  return fields;
+}
+
+/** A rule's fields less `fields`. */
+function without(item: unknown, fields: ReadonlySet<string>): unknown {
+  if (typeof item !== "object" || item === null) return item;
+  return Object.fromEntries(
+    Object.entries(item).filter(([key]) => !fields.has(key)),
+  );
 }
 
 function ruleFileError(
