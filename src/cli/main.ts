@@ -60,7 +60,10 @@ function printJsonError(error: unknown): void {
       : error instanceof Error
         ? error.name
         : "Error";
-  const message = error instanceof Error ? error.message : String(error);
+  // Commander's own messages start with "error: ", which JSON says already.
+  const message = (
+    error instanceof Error ? error.message : String(error)
+  ).replace(/^error: /, "");
   process.stdout.write(`${JSON.stringify({ error: { message, kind } })}\n`);
 }
 

@@ -38,6 +38,21 @@ describe("td-monitor failing with --json", () => {
       /cannot reach http:\/\/127\.0\.0\.1:1/,
     ],
     [["stats", "--json"], "CommanderError", /missing required argument/],
+    [
+      ["retention", "--store", "embedded:x", "--json"],
+      "CommanderError",
+      /unknown option '--store'/,
+    ],
+    [
+      ["report", "--format", "html", "--json"],
+      "UsageError",
+      /--json prints the JSON report, and --format html asks for another/,
+    ],
+    [
+      ["report", "--format", "pdf", "--json"],
+      "UsageError",
+      /--format "pdf" is not a format/,
+    ],
   ])(
     "%j prints a JSON error on stdout and exits 1",
     async (args, kind, message) => {
@@ -50,6 +65,11 @@ describe("td-monitor failing with --json", () => {
       expect(stderr).toMatch(message);
     },
   );
+
+  it("does not repeat commander's 'error: ' inside the JSON message", async () => {
+    const { stdout } = await fail(["retention", "--store", "x", "--json"]);
+    expect(JSON.parse(stdout).error.message).toBe("unknown option '--store'");
+  });
 
   it("keeps stdout empty without --json", async () => {
     const { code, stdout } = await fail(["stats", "nosuch"]);

@@ -1,7 +1,7 @@
 /**
  * `td-monitor retention`: what it deletes and how it says so.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
@@ -45,5 +45,21 @@ describe("td-monitor retention", () => {
       write.mockRestore();
     }
     expect(out).toMatch(/^deleted 1 sample and 1 series taken before /);
+  });
+
+  // Regression: a mistyped --data-dir created an empty database there and
+  // reported "deleted 0 samples", exit 0.
+  it("refuses a data directory without a series database, creating nothing", async () => {
+    directory = mkdtempSync(join(tmpdir(), "td-cli-retention-"));
+    const typo = join(directory, "monitorng");
+    const program = new Command().exitOverride();
+    register(program);
+
+    await expect(
+      program.parseAsync(["retention", "--data-dir", typo], { from: "user" }),
+    ).rejects.toThrow(
+      `no series database at ${join(typo, "metrics", "series.db")}; check --data-dir`,
+    );
+    expect(existsSync(typo)).toBe(false);
   });
 });

@@ -82,8 +82,8 @@ export function register(program: Command): void {
   addStoreOption(command).action(runReport);
 }
 
-async function runReport(flags: ReportFlags): Promise<void> {
-  const format: Format = flags.json ? "json" : parseFormat(flags.format);
+async function runReport(flags: ReportFlags, command: Command): Promise<void> {
+  const format = reportFormat(flags, command);
   const now = Date.now();
   const range = parseTimeRange(flags, now, "24h");
   const spec = parseStoreSpecOrUsage(flags.store);
@@ -156,6 +156,22 @@ function parseStoreSpecOrUsage(flag: string | undefined) {
   } catch (error) {
     throw asUsageError(error);
   }
+}
+
+/**
+ * The format: `--json` is the JSON report on standard output, so it goes
+ * with no `--format` but json (an HTML page asked for and JSON printed
+ * instead would be a surprise).
+ */
+function reportFormat(flags: ReportFlags, command: Command): Format {
+  const format = parseFormat(flags.format);
+  if (!flags.json) return format;
+  if (command.getOptionValueSource("format") === "cli" && format !== "json") {
+    throw new UsageError(
+      `--json prints the JSON report, and --format ${format} asks for another; give one of them (--format ${format} --out FILE writes the file)`,
+    );
+  }
+  return "json";
 }
 
 function parseFormat(text: string): Format {

@@ -2,9 +2,13 @@
  * `td-monitor retention`: deletes raw points older than the age limit from
  * the embedded store now (the collector also does it hourly).
  */
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { EmbeddedDatabase } from "../../store/embedded/database.js";
-import { resolveDataDir } from "../../store/embedded/paths.js";
+import {
+  resolveDataDir,
+  seriesDatabasePath,
+} from "../../store/embedded/paths.js";
 import { applyRetention, resolveMaxAgeMillis } from "../../store/retention.js";
 import { UsageError } from "../errors.js";
 import { number, plural } from "../output.js";
@@ -44,9 +48,15 @@ function runRetention(flags: RetentionFlags): void {
   let db: EmbeddedDatabase;
   try {
     maxAgeMillis = resolveMaxAgeMillis(flags.maxAge);
-    db = EmbeddedDatabase.open(resolveDataDir(flags.dataDir), {
-      readOnly: false,
-    });
+    const dataDir = resolveDataDir(flags.dataDir);
+    // Opening for writing would create an empty database: a mistyped
+    // --data-dir would then "succeed", deleting nothing anywhere.
+    if (!existsSync(seriesDatabasePath(dataDir))) {
+      throw new Error(
+        `no series database at ${seriesDatabasePath(dataDir)}; check --data-dir (the directory \`td-monitor collector\` stores into)`,
+      );
+    }
+    db = EmbeddedDatabase.open(dataDir, { readOnly: false });
   } catch (error) {
     throw new UsageError((error as Error).message, { cause: error });
   }
