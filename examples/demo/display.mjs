@@ -9,18 +9,19 @@ const PLAIN_STATUS_EVERY_MILLIS = 10_000;
 export function formatFigures(figures) {
   const { requestsPerSecond, latencyP95Seconds, errorRatePercent } = figures;
   const parts = [
-    `${fixed(requestsPerSecond, 0)} req/s`,
-    `p95 ${latencyP95Seconds == null ? "n/a" : `${fixed(latencyP95Seconds * 1000, 0)} ms`}`,
-    `errors ${fixed(errorRatePercent, 1)}%`,
-    `queue ${fixed(figures.queueLength, 0)}`,
-    `users ${fixed(figures.activeUsers, 0)}`,
+    withUnit(requestsPerSecond, 0, " req/s"),
+    `p95 ${withUnit(latencyP95Seconds == null ? null : latencyP95Seconds * 1000, 0, " ms")}`,
+    `errors ${withUnit(errorRatePercent, 1, "%")}`,
+    `queue ${withUnit(figures.queueLength, 0, "")}`,
+    `users ${withUnit(figures.activeUsers, 0, "")}`,
     `firing ${figures.firing ?? 0}`,
   ];
   return parts.join(" | ");
 }
 
-function fixed(value, digits) {
-  return value == null ? "n/a" : value.toFixed(digits);
+// "n/a" alone before the first export: "n/a%" reads as a broken figure.
+function withUnit(value, digits, unit) {
+  return value == null ? "n/a" : `${value.toFixed(digits)}${unit}`;
 }
 
 /** Seconds as m:ss. */

@@ -191,13 +191,11 @@ function signalSpecific(read: EnvReader, suffix: string): string {
 // The signal-specific endpoint is used as is; the general one is a base URL
 // that gets `v1/metrics` appended, as the OTLP exporter specification says.
 function readOtlpUrl(read: EnvReader): string {
-  const fallback = `${DEFAULT_ENDPOINT}/${METRICS_PATH}`;
-  const specific = read.url("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
-  if (specific !== undefined) return specific;
-
-  const base = read.url("OTEL_EXPORTER_OTLP_ENDPOINT");
-  if (base === undefined) return fallback;
-  return base.endsWith("/") ? base + METRICS_PATH : `${base}/${METRICS_PATH}`;
+  const fromBase = () => {
+    const base = read.url("OTEL_EXPORTER_OTLP_ENDPOINT", DEFAULT_ENDPOINT);
+    return base.endsWith("/") ? base + METRICS_PATH : `${base}/${METRICS_PATH}`;
+  };
+  return read.url("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", fromBase);
 }
 
 function readExportTimeout(read: EnvReader, intervalMillis: number): number {
@@ -296,21 +294,22 @@ class EnvReader {
     return used;
   }
 
-  /** An http(s) URL, or undefined (with a warning) when it is not one. */
-  url(name: string): string | undefined {
+  /** An http(s) URL; the fallback (with a warning) when it is not one. */
+  url(name: string, fallback: Fallback<string>): string {
     const value = this.string(name);
-    if (value === undefined) return undefined;
+    if (value === undefined) return valueOf(fallback);
     try {
       const url = new URL(value);
       if (url.protocol === "http:" || url.protocol === "https:") return value;
     } catch {
       // Reported below, as for a URL of the wrong scheme.
     }
+    const used = valueOf(fallback);
     this.warn(
       `td-monitoring: ${name}=${quote(redactUrl(value))} is not an http(s) URL; ` +
-        `ignoring it`,
+        `using ${redactUrl(used)}`,
     );
-    return undefined;
+    return used;
   }
 
   /**

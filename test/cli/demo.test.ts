@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { formatFigures } from "../../examples/demo/display.mjs";
 import {
   printSummary,
   type DemoResults,
@@ -130,5 +131,25 @@ describe("the demo's closing summary", () => {
 
   it("prints the results as JSON, and only that, with --json", () => {
     expect(JSON.parse(printed(true))).toEqual(results);
+  });
+});
+
+describe("the demo's live line", () => {
+  it("shows each figure with its unit, and n/a without its unit before the first export", () => {
+    expect(
+      formatFigures({
+        requestsPerSecond: 212.4,
+        latencyP95Seconds: 0.0416,
+        errorRatePercent: 2.25,
+        queueLength: 3,
+        activeUsers: 180,
+        firing: 1,
+      }),
+    ).toBe(
+      "212 req/s | p95 42 ms | errors 2.3% | queue 3 | users 180 | firing 1",
+    );
+    expect(formatFigures({})).toBe(
+      "n/a | p95 n/a | errors n/a | queue n/a | users n/a | firing 0",
+    );
   });
 });

@@ -233,13 +233,22 @@ const BAD_VALUES: Array<
   ],
   [
     { OTEL_EXPORTER_OTLP_ENDPOINT: "https://user:pw@[bad" },
-    'td-monitoring: OTEL_EXPORTER_OTLP_ENDPOINT="https://***@[bad" is not an http(s) URL; ignoring it',
+    'td-monitoring: OTEL_EXPORTER_OTLP_ENDPOINT="https://***@[bad" is not an http(s) URL; using http://localhost:4318',
     (c) => c.otlp.url,
     "http://localhost:4318/v1/metrics",
   ],
   [
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "not-a-url",
+    },
+    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="not-a-url" is not an http(s) URL; using http://collector:4318/v1/metrics',
+    (c) => c.otlp.url,
+    "http://collector:4318/v1/metrics",
+  ],
+  [
     { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "ftp://collector/v1/metrics" },
-    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="ftp://collector/v1/metrics" is not an http(s) URL; ignoring it',
+    'td-monitoring: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="ftp://collector/v1/metrics" is not an http(s) URL; using http://localhost:4318/v1/metrics',
     (c) => c.otlp.url,
     "http://localhost:4318/v1/metrics",
   ],
