@@ -67,6 +67,13 @@ function printJsonError(error: unknown): void {
   process.stdout.write(`${JSON.stringify({ error: { message, kind } })}\n`);
 }
 
+// A reader that went away (`td-monitor status --watch | head -1`) is the
+// end of the output, not a failure to report with a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -94,7 +94,7 @@ async function runReport(flags: ReportFlags, command: Command): Promise<void> {
     comparePrevious: parseCompare(flags.compare),
     ...(flags.step === undefined
       ? {}
-      : { stepSeconds: parseDurationFlag("--step", flags.step) }),
+      : { stepSeconds: parseStep(flags.step, range) }),
     cost: costModel(flags.costPerInstanceHour, process.env[COST_ENV]),
     nowMillis: now,
   };
@@ -156,6 +156,26 @@ function parseStoreSpecOrUsage(flag: string | undefined) {
   } catch (error) {
     throw asUsageError(error);
   }
+}
+
+// More steps than this and a report's charts, trends and correlations take
+// minutes and gigabytes (30 days at --step 1s ran for minutes, silently).
+const MAX_STEPS = 10_000;
+
+/** `--step`, refused when it cuts the window into more than MAX_STEPS steps. */
+function parseStep(
+  text: string,
+  { startMillis, endMillis }: { startMillis: number; endMillis: number },
+): number {
+  const stepSeconds = parseDurationFlag("--step", text);
+  const windowSeconds = (endMillis - startMillis) / 1000;
+  if (windowSeconds / stepSeconds > MAX_STEPS) {
+    const least = Math.ceil(windowSeconds / MAX_STEPS);
+    throw new UsageError(
+      `--step ${text} cuts the window into ${Math.ceil(windowSeconds / stepSeconds).toLocaleString("en")} steps, over the ${MAX_STEPS.toLocaleString("en")} a report can draw; use ${least}s or more`,
+    );
+  }
+  return stepSeconds;
 }
 
 /**
