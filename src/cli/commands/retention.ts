@@ -51,9 +51,10 @@ function runRetention(flags: RetentionFlags): void {
     const dataDir = resolveDataDir(flags.dataDir);
     // Opening for writing would create an empty database: a mistyped
     // --data-dir would then "succeed", deleting nothing anywhere.
-    if (!existsSync(seriesDatabasePath(dataDir))) {
+    const database = seriesDatabasePath(dataDir);
+    if (!existsSync(database)) {
       throw new Error(
-        `no series database at ${seriesDatabasePath(dataDir)}; check --data-dir (the directory \`td-monitor collector\` stores into)`,
+        `no series database at ${database}; check --data-dir (the directory \`td-monitor collector\` stores into)`,
       );
     }
     db = EmbeddedDatabase.open(dataDir, { readOnly: false });
